@@ -14,75 +14,52 @@ Defined in the book's chapter "Sum-product networks".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from .data import MISSING, CountedData, check_data
 from .graph import SPN, Bernoulli, Indicator, Leaf, Product, Sum
 
 __all__ = [
-    "MISSING", "check_data", "CompiledSPN", "compile_spn", "log_value",
+    "CompiledSPN", "compile_spn", "log_value",
     "log_partition", "LogLikelihood", "log_likelihood", "log_likelihood_and_gradient",
     "logsumexp", "leaf_log_table",
 ]
 
-MISSING = -1
-"""The integer code of a missing (marginalised) value in a data array."""
-
-
-def check_data(X: np.ndarray, n_variables: int | None = None) -> np.ndarray:
-    """Validate a data matrix and return it as ``int8`` with ``MISSING`` for missing.
-
-    Parameters
-    ----------
-    X : array_like, shape (N, D) or (D,)
-        Values 0 or 1; -1 or NaN for a missing value. A 1-D array is one sample.
-    n_variables : int, optional
-        If given, ``D`` must be at least this.
-
-    Raises
-    ------
-    ValueError
-        If ``X`` is not 2-D, has too few columns, or holds any other value.
-    """
-    A = np.asarray(X)
-    if A.ndim == 1:
-        A = A[None, :]
-    if A.ndim != 2:
-        raise ValueError(f"data must be a 2-D array (samples x variables), got shape {A.shape}")
-    if A.dtype.kind == "f":
-        A = np.where(np.isnan(A), MISSING, A)
-    elif A.dtype.kind == "b":
-        A = A.astype(np.int8)
-    elif A.dtype.kind not in "iu":
-        raise ValueError(f"data must be numeric 0/1 (missing: -1 or NaN), got dtype {A.dtype}")
-    ok = (A == 0) | (A == 1) | (A == MISSING)
-    if not ok.all():
-        r, c = np.argwhere(~ok)[0]
-        raise ValueError(f"data value {A[r, c]!r} at row {r}, column {c} is not 0, 1 or missing (-1/NaN)")
-    if n_variables is not None and A.shape[1] < n_variables:
-        raise ValueError(f"data have {A.shape[1]} columns but the SPN uses {n_variables} variables")
-    return A.astype(np.int8)
-
-
 def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis``; rows that are all -inf give -inf, not NaN."""
+    """log(sum(exp(a))) along ``axis``; all -inf gives -inf, not NaN. Overwrites nothing."""
+    return _logsumexp_inplace(np.array(a, dtype=np.float64), axis)
+
+
+def _logsumexp_inplace(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`logsumexp` that uses ``a`` as scratch space (it is overwritten)."""
     m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
+    np.maximum(m, -1e300, out=m)   # an all -inf slice: shift by a finite number instead
+    a -= m
+    np.exp(a, out=a)
+    m = np.squeeze(m, axis=axis)
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return np.squeeze(out, axis=axis)
+        if out is None:
+            return np.log(np.sum(a, axis=axis)) + m
+        total = np.sum(a, axis=axis, out=out)
+        np.log(total, out=total)
+    total += m
+    return total
 
 
 @dataclass(frozen=True)
 class _Layer:
-    kind: str              # "sum" or "product"
+    kind: str              # "sum", "product" or "univariate" (a sum over leaves of one variable)
+    variables: np.ndarray  # (m,) the variable of each univariate sum (-1 otherwise)
     nodes: np.ndarray      # (m,) node indices
     children: np.ndarray   # (m, c) child node indices, padded with the PAD column
     edges: np.ndarray      # (m, c) edge indices, padded with the PAD edge
     weights: np.ndarray    # (m, c) flat weight indices for sums (padding -> n_weights)
     in_edges: np.ndarray   # (m, p) edges entering these nodes, padded with the PAD edge
+    to_inner: bool         # some child is not a leaf (the backward pass must reach it)
+    groups: tuple = ()     # univariate layers: (variable, positions in the layer) per variable
 
 
 @dataclass(frozen=True)
@@ -98,11 +75,24 @@ class CompiledSPN:
     leaf_vars: np.ndarray
     leaf_log1: np.ndarray   # log value of the leaf when its variable is 1
     leaf_log0: np.ndarray   # ... when it is 0 (missing gives log 1 = 0)
-    leaf_in_edges: np.ndarray
+    node_log_table: np.ndarray  # (n_nodes + 1, 3): log value of each leaf at x = 0, 1, missing
     layers: tuple[_Layer, ...]
     edge_parent: np.ndarray
     edge_child: np.ndarray
     sum_edges: np.ndarray       # edge index of each flat weight (in weight order)
+    weight_of_edge: np.ndarray  # flat weight index of each edge (n_weights for product edges)
+    generic_sum_edges: np.ndarray  # sum edges whose parent is not in a univariate layer
+    _buffers: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def buffer(self, key: str, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+        """A scratch array reused between calls (large fresh arrays cost page faults).
+
+        The contents are undefined; a CompiledSPN is therefore not thread-safe.
+        """
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf
 
     @property
     def n_nodes(self) -> int:
@@ -168,31 +158,49 @@ def compile_spn(spn: SPN) -> CompiledSPN:
     tables = [leaf_log_table(spn.nodes[i]) for i in leaves]
     log0 = [t[0] for t in tables]
     log1 = [t[1] for t in tables]
+    node_table = np.zeros((n_nodes + 1, 3))   # inner nodes and padding: unused (0)
+    node_table[leaves, 0], node_table[leaves, 1] = log0, log1
 
     layers = []
+    univariate_nodes: set[int] = set()
     for h in range(1, int(height.max(initial=0)) + 1):
-        for kind, cls in (("product", Product), ("sum", Sum)):
-            members = [i for i in range(n_nodes) if height[i] == h and isinstance(spn.nodes[i], cls)]
+        at_h = [i for i in range(n_nodes) if height[i] == h]
+        univariate = [i for i in at_h if h == 1 and isinstance(spn.nodes[i], Sum)
+                      and len({c.variable for c in spn.nodes[i].children}) == 1]
+        groups = (("product", [i for i in at_h if isinstance(spn.nodes[i], Product)]),
+                  ("univariate", univariate),
+                  ("sum", [i for i in at_h if isinstance(spn.nodes[i], Sum) and i not in set(univariate)]))
+        univariate_nodes.update(univariate)
+        for kind, members in groups:
             if not members:
                 continue
             layers.append(_Layer(
                 kind=kind,
+                variables=np.array([spn.nodes[i].children[0].variable if kind == "univariate" else -1
+                                    for i in members], dtype=np.intp),
                 nodes=np.array(members, dtype=np.intp),
                 children=_pad([[edge_child[e] for e in out_edges[i]] for i in members], n_nodes),
                 edges=_pad([out_edges[i] for i in members], n_edges),
                 weights=_pad([[int(weight_of_edge[e]) for e in out_edges[i]] for i in members], n_weights),
                 in_edges=_pad([in_edges[i] for i in members], n_edges),
+                to_inner=any(spn.nodes[edge_child[e]].children for i in members for e in out_edges[i]),
+                groups=tuple((v, np.array([p for p, i in enumerate(members) if spn.nodes[i].children[0].variable == v]))
+                             for v in sorted({spn.nodes[i].children[0].variable for i in members}))
+                if kind == "univariate" else (),
             ))
     return CompiledSPN(
         spn=spn,
         leaf_nodes=np.array(leaves, dtype=np.intp),
         leaf_vars=np.array([spn.nodes[i].variable for i in leaves], dtype=np.intp),
         leaf_log1=np.array(log1), leaf_log0=np.array(log0),
-        leaf_in_edges=_pad([in_edges[i] for i in leaves], n_edges),
+        node_log_table=node_table,
         layers=tuple(layers),
         edge_parent=np.array(edge_parent, dtype=np.intp),
         edge_child=np.array(edge_child, dtype=np.intp),
         sum_edges=np.array(sum_edges, dtype=np.intp),
+        weight_of_edge=weight_of_edge,
+        generic_sum_edges=np.array([e for e in sum_edges if edge_parent[e] not in univariate_nodes],
+                                   dtype=np.intp),
     )
 
 
@@ -206,46 +214,90 @@ def _log_weights(c: CompiledSPN, weights: np.ndarray | None) -> np.ndarray:
         return np.append(np.log(w), -np.inf)  # last entry: padding
 
 
-def _forward(c: CompiledSPN, X: np.ndarray, logw: np.ndarray) -> np.ndarray:
-    """Log value of every node: array (N, n_nodes + 1), last column = padding (0)."""
-    N = X.shape[0]
-    V = np.zeros((N, c.n_nodes + 1))
-    x = X[:, c.leaf_vars]
-    V[:, c.leaf_nodes] = np.where(x == 1, c.leaf_log1, np.where(x == 0, c.leaf_log0, 0.0))
-    for layer in c.layers:
-        a = V[:, layer.children]
+def _forward(c: CompiledSPN, states: np.ndarray, logw: np.ndarray) -> np.ndarray:
+    """Log value of every node, node-major: array (n_nodes + 1, N); row n_nodes is padding (0).
+
+    ``states`` is ``(D, N)``: 0, 1, or 2 for a missing value (``CountedData.states_t``).
+    The result lives in a reusable buffer of ``c``: copy what must outlive the next call.
+    """
+    N = states.shape[1]
+    V = c.buffer("V", (c.n_nodes + 1, N))
+    V[-1] = 0.0
+    x = states[c.leaf_vars]
+    V[c.leaf_nodes] = np.where(x == 1, c.leaf_log1[:, None], np.where(x == 0, c.leaf_log0[:, None], 0.0))
+    for i, layer in enumerate(c.layers):
+        a = c.buffer(f"a{i}", layer.children.shape + (N,))
+        if layer.kind == "univariate":
+            # a sum over leaves of one variable is a lookup table over x in {0, 1, missing}
+            table = logsumexp(c.node_log_table[layer.children] + logw[layer.weights][:, :, None], axis=1)
+            flat = c.buffer(f"state{i}", (len(layer.nodes), N), np.intp)
+            np.take(states, layer.variables, axis=0, out=flat, mode="clip")  # (m, N): 0, 1 or 2 (missing)
+            flat += 3 * np.arange(len(layer.nodes))[:, None]          # index into table.ravel()
+            V[layer.nodes] = np.take(table.ravel(), flat)
+            continue
+        np.take(V, layer.children, axis=0, out=a, mode="clip")  # (m, c, N)
         if layer.kind == "product":
-            V[:, layer.nodes] = a.sum(axis=2)
+            np.sum(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
         else:
-            V[:, layer.nodes] = logsumexp(a + logw[layer.weights], axis=2)
+            a += logw[layer.weights][:, :, None]
+            _logsumexp_inplace(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
+        V[layer.nodes] = c.buffer(f"v{i}", (len(layer.nodes), N))
     return V
 
 
 def _backward(c: CompiledSPN, V: np.ndarray, logw: np.ndarray) -> np.ndarray:
-    """log dF/dN for every node N (F = root value): array (N, n_nodes)."""
-    N = V.shape[0]
-    logD = np.full((N, c.n_nodes), -np.inf)
-    E = np.full((N, c.n_edges + 1), -np.inf)  # log contribution along each edge
-    for layer in reversed(c.layers):
+    """log dF/dN for every inner node N (F = root value), node-major: array (n_nodes, N).
+
+    Leaves are not reached (no weight sits below them); their rows stay -inf.
+    The result lives in a reusable buffer of ``c``.
+    """
+    N = V.shape[1]
+    logD = c.buffer("logD", (c.n_nodes, N))
+    logD.fill(-np.inf)
+    E = c.buffer("E", (c.n_edges + 1, N))   # log contribution along each edge; last row: padding
+    E[-1] = -np.inf
+    for i, layer in reversed(list(enumerate(c.layers))):
+        d = c.buffer(f"d{i}", (len(layer.nodes), N))
         if layer.nodes[-1] == c.root and len(layer.nodes) == 1:
-            logD[:, layer.nodes] = 0.0
+            d.fill(0.0)
+        elif layer.in_edges.shape[1] == 1:
+            np.take(E, layer.in_edges[:, 0], axis=0, out=d, mode="clip")
         else:
-            logD[:, layer.nodes] = logsumexp(E[:, layer.in_edges], axis=2)
-        d = logD[:, layer.nodes][:, :, None]
-        if layer.kind == "sum":
-            contrib = d + logw[layer.weights]
+            a = c.buffer(f"in{i}", layer.in_edges.shape + (N,))
+            np.take(E, layer.in_edges, axis=0, out=a, mode="clip")
+            _logsumexp_inplace(a, axis=1, out=d)
+        logD[layer.nodes] = d
+        if not layer.to_inner:
+            continue
+        contrib = c.buffer(f"a{i}", layer.children.shape + (N,))
+        if layer.kind != "product":
+            np.add(d[:, None, :], logw[layer.weights][:, :, None], out=contrib)
         else:
             # product: dF/dC_j = dF/dP * prod_{i != j} C_i, as exclusive prefix + suffix
             # sums of the children's logs (no subtraction, so exact when a child is 0)
-            a = V[:, layer.children]
-            zero = np.zeros(a.shape[:2] + (1,))
-            prefix = np.concatenate([zero, np.cumsum(a[:, :, :-1], axis=2)], axis=2)
-            suffix = np.concatenate([np.cumsum(a[:, :, :0:-1], axis=2)[:, :, ::-1], zero], axis=2)
-            others = prefix + suffix
-            contrib = d + others
-        E[:, layer.edges] = contrib
-        E[:, -1] = -np.inf  # the padding edge never carries a contribution
+            a = V[layer.children]
+            contrib[:, 0] = d
+            for j in range(1, a.shape[1]):           # prefix: d + sum_{i<j} a_i
+                np.add(contrib[:, j - 1], a[:, j - 1], out=contrib[:, j])
+            suffix = np.zeros_like(d)
+            for j in range(a.shape[1] - 2, -1, -1):  # add suffix: sum_{i>j} a_i
+                suffix += a[:, j + 1]
+                contrib[:, j] += suffix
+        E[layer.edges] = contrib
+        E[-1] = -np.inf  # the padding edge never carries a contribution
     return logD
+
+
+def _prepare(c: CompiledSPN, X: np.ndarray | CountedData, counts: np.ndarray | None) -> CountedData:
+    if isinstance(X, CountedData):
+        if counts is not None:
+            raise ValueError("CountedData carries its own counts; do not pass counts as well")
+        data = X
+    else:
+        data = CountedData.from_rows(X, counts)
+    if data.n_variables < c.spn.n_variables:
+        raise ValueError(f"data have {data.n_variables} columns but the SPN uses {c.spn.n_variables} variables")
+    return data
 
 
 def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -260,15 +312,15 @@ def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None 
         Flat weight vector (``spn.weights()`` layout); default: the stored weights.
     """
     c = _as_compiled(spn)
-    Xc = check_data(X, c.spn.n_variables)
-    return _forward(c, Xc, _log_weights(c, weights))[:, c.root]
+    data = _prepare(c, X, None)
+    return _forward(c, data.states_t, _log_weights(c, weights))[c.root, :-1].copy()
 
 
 def log_partition(spn: SPN | CompiledSPN, weights: np.ndarray | None = None) -> float:
     """log f(*): the log of the SPN evaluated with every indicator set to 1."""
     c = _as_compiled(spn)
-    star = np.full((1, c.spn.n_variables), MISSING, dtype=np.int8)
-    return float(_forward(c, star, _log_weights(c, weights))[0, c.root])
+    star = np.full((c.spn.n_variables, 1), 2, dtype=np.intp)
+    return float(_forward(c, star, _log_weights(c, weights))[c.root, 0])
 
 
 @dataclass(frozen=True)
@@ -286,54 +338,40 @@ class LogLikelihood:
     log_partition: float
 
 
-def _counts(X: np.ndarray, counts: np.ndarray | None) -> np.ndarray:
-    if counts is None:
-        return np.ones(X.shape[0])
-    c = np.asarray(counts, dtype=np.float64)
-    if c.shape != (X.shape[0],) or np.any(c < 0) or not np.all(np.isfinite(c)):
-        raise ValueError(f"counts must be {X.shape[0]} finite non-negative numbers, got shape {c.shape}")
-    return c
-
-
-def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None = None,
+def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray | CountedData, weights: np.ndarray | None = None,
                    counts: np.ndarray | None = None) -> LogLikelihood:
     """The log-likelihood of Eq. (1)/(4) with its partition-function term.
 
     Parameters
     ----------
+    X : array_like (N, D) or CountedData
     counts : array_like, shape (N,), optional
-        Multiplicity of each row (e.g. from :func:`spnlib.datasets.unique_rows`).
+        Multiplicity of each row of an array ``X``.
     """
     c = _as_compiled(spn)
-    Xc = check_data(X, c.spn.n_variables)
-    n = _counts(Xc, counts)
-    logw = _log_weights(c, weights)
-    lx = _forward(c, Xc, logw)[:, c.root]
-    lz = float(_forward(c, np.full((1, c.spn.n_variables), MISSING, np.int8), logw)[0, c.root])
+    data = _prepare(c, X, counts)
+    values = _forward(c, data.states_t, _log_weights(c, weights))[c.root]
+    lx, lz = values[:-1], float(values[-1])
     with np.errstate(invalid="ignore"):
-        total = float(np.sum(n * (lx - lz)))
-    return LogLikelihood(mean=float(total / n.sum()), total=total, n_samples=float(n.sum()), log_partition=lz)
+        total = float(data.counts @ (lx - lz))
+    return LogLikelihood(mean=total / data.n_samples, total=total, n_samples=data.n_samples, log_partition=lz)
 
 
-def _grad_log_root(c: CompiledSPN, X: np.ndarray, logw: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sum_n n_n d log f(x_n)/d w for every flat weight, and log f(x_n)."""
-    V = _forward(c, X, logw)
-    lroot = V[:, c.root]
-    zero = np.isneginf(lroot) & (n > 0)
-    if zero.any():
-        r = int(np.flatnonzero(zero)[0])
-        raise ValueError(f"sample {r} has probability 0 under the SPN; its log-likelihood gradient is undefined")
-    logD = _backward(c, V, logw)
-    parents = c.edge_parent[c.sum_edges]
-    children = c.edge_child[c.sum_edges]
-    # d log f / d w_{S,C} = dF/dS * C(x) / F(x)
-    g = np.exp(logD[:, parents] + V[:, children] - lroot[:, None])
-    return n @ g, lroot
-
-
-def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None = None,
+def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedData,
+                                weights: np.ndarray | None = None,
                                 counts: np.ndarray | None = None) -> tuple[LogLikelihood, np.ndarray]:
     """The log-likelihood and its exact gradient with respect to every sum weight.
+
+    One forward and one backward pass over the data rows and the all-missing
+    row (for f(*)); d log f(x) / d w_{S,C} = (dF/dS)(x) C(x) / F(x).
+
+    Parameters
+    ----------
+    X : array_like (N, D) or CountedData
+        Pass :class:`~spnlib.data.CountedData` when calling repeatedly on the
+        same data (training): what depends on the data alone is computed once.
+    counts : array_like, shape (N,), optional
+        Multiplicity of each row of an array ``X``.
 
     Returns
     -------
@@ -342,15 +380,68 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray, weights: 
         Gradient of ``llh.mean`` (the objective of the released code):
         mean_n d log f(x_n)/dw - d log f(*)/dw. Multiply by ``llh.n_samples``
         for the gradient of ``llh.total``.
+
+    Raises
+    ------
+    ValueError
+        If a sample (with a positive count) has probability 0: the gradient
+        of its log is undefined.
     """
     c = _as_compiled(spn)
-    Xc = check_data(X, c.spn.n_variables)
-    n = _counts(Xc, counts)
+    data = _prepare(c, X, counts)
+    n, N = data.counts, data.n_samples
     logw = _log_weights(c, weights)
-    gx, lx = _grad_log_root(c, Xc, logw, n)
-    star = np.full((1, c.spn.n_variables), MISSING, dtype=np.int8)
-    gz, lz = _grad_log_root(c, star, logw, np.ones(1))
-    N = n.sum()
-    total = float(np.sum(n * (lx - lz[0])))
-    llh = LogLikelihood(mean=float(total / N), total=total, n_samples=float(N), log_partition=float(lz[0]))
-    return llh, gx / N - gz
+    V = _forward(c, data.states_t, logw)
+    lroot = V[c.root].copy()
+    zero = np.isneginf(lroot) & np.append(n > 0, True)
+    if zero.any():
+        r = int(np.flatnonzero(zero)[0])
+        what = "the partition function is 0" if r == len(n) else f"sample {r} has probability 0 under the SPN"
+        raise ValueError(f"{what}; the log-likelihood gradient is undefined")
+    logD = _backward(c, V, logw)
+    grad = np.empty(c.spn.n_weights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_share = np.log(n / N)                                # log of each row's weight in the mean
+        for layer in c.layers:
+            if layer.kind == "univariate":
+                _univariate_gradient(c, layer, data.one_hot, logD, lroot, log_share, grad)
+        edges = c.generic_sum_edges
+        g = c.buffer("grad", (len(edges), len(lroot)))
+        np.take(logD, c.edge_parent[edges], axis=0, out=g, mode="clip")  # (n_generic, N + 1)
+        g += V[c.edge_child[edges]]
+        g -= lroot
+        np.exp(g, out=g)
+        grad[c.weight_of_edge[edges]] = g[:, :-1] @ (n / N) - g[:, -1]
+        total = float(n @ (lroot[:-1] - lroot[-1]))
+    llh = LogLikelihood(mean=total / N, total=total, n_samples=N, log_partition=float(lroot[-1]))
+    return llh, grad
+
+
+def _univariate_gradient(c: CompiledSPN, layer: _Layer, one_hot: np.ndarray, logD: np.ndarray,
+                         lroot: np.ndarray, log_share: np.ndarray, grad: np.ndarray) -> None:
+    """Gradient of the mean log-likelihood for the weights of a univariate sum layer.
+
+    d/dw_{S,j} = sum_n share_n D_S(x_n) L_j(x_n) / f(x_n) - D_S(*) L_j(*) / f(*), and L_j
+    takes one of three values (x = 0, 1, missing), so the sum over n is grouped by
+    that state: one exp per (node, row) instead of one per (edge, row).
+    """
+    m, n_rows = len(layer.nodes), len(lroot) - 1
+    a = c.buffer("uni_a", (m, n_rows + 1))
+    np.take(logD, layer.nodes, axis=0, out=a, mode="clip")
+    a -= lroot                                                      # (m, N + 1): log D_S / f
+    star = np.exp(a[:, -1])                                         # the partition-function row
+    a = a[:, :-1]
+    a += log_share
+    shift = np.max(a, axis=1, keepdims=True)
+    np.maximum(shift, -1e300, out=shift)
+    a -= shift
+    np.exp(a, out=a)
+    by_state = np.empty((m, 3))                                     # sum_n a_n [x_nv = state]
+    for variable, members in layer.groups:
+        by_state[members] = a[members] @ one_hot[variable]
+    real = layer.weights < c.spn.n_weights                          # not padding
+    leaf_value = np.exp(c.node_log_table[layer.children])           # (m, c, 3): L_j at x = 0, 1, missing
+    per_edge = np.einsum("mcs,ms->mc", leaf_value, by_state)
+    with np.errstate(divide="ignore"):
+        data_term = np.exp(np.log(per_edge) + shift)
+    grad[layer.weights[real]] = (data_term - star[:, None] * leaf_value[:, :, 2])[real]

@@ -22,50 +22,10 @@ import numpy as np
 
 from .builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
 from .decomposition import Decomposition
-from .evaluate import MISSING, LogLikelihood, check_data, logsumexp
+from .data import CountedData
+from .evaluate import LogLikelihood, logsumexp
 
-__all__ = ["CountedData", "MixtureParams", "FactorisedMixture"]
-
-
-@dataclass(frozen=True)
-class CountedData:
-    """The distinct rows of a binary data matrix with their multiplicities.
-
-    Attributes
-    ----------
-    rows : ndarray, shape (U, D), int8
-    counts : ndarray, shape (U,)
-    zeros, ones, missing : ndarray, shape (U, D), float
-        Indicator matrices [x = 0], [x = 1], [x missing] of the rows.
-    """
-
-    rows: np.ndarray
-    counts: np.ndarray
-    zeros: np.ndarray
-    ones: np.ndarray
-    missing: np.ndarray
-
-    @classmethod
-    def from_array(cls, X: np.ndarray) -> "CountedData":
-        """Collapse an (N, D) 0/1 matrix (missing: -1 or NaN) to its distinct rows."""
-        Xc = check_data(X)
-        rows, counts = np.unique(Xc, axis=0, return_counts=True)
-        return cls(rows=rows, counts=counts.astype(np.float64),
-                   zeros=(rows == 0).astype(np.float64), ones=(rows == 1).astype(np.float64),
-                   missing=(rows == MISSING).astype(np.float64))
-
-    @property
-    def n_samples(self) -> float:
-        """N, the number of rows before collapsing."""
-        return float(self.counts.sum())
-
-    @property
-    def n_variables(self) -> int:
-        return self.rows.shape[1]
-
-    @property
-    def has_missing(self) -> bool:
-        return bool(self.missing.any())
+__all__ = ["MixtureParams", "FactorisedMixture"]
 
 
 @dataclass(frozen=True)
@@ -155,14 +115,16 @@ class FactorisedMixture:
         self._check_data(data)
         t0, t1 = params.leaf[:, :, 0], params.leaf[:, :, 1]
         s = t0 + t1
-        log_s = np.log(s)
-        log_c = data.zeros @ np.log(t0).T + data.ones @ np.log(t1).T
-        if data.has_missing:
-            log_c += data.missing @ log_s.T
+        log_s, log_t0 = np.log(s), np.log(t0)
+        # log C_k(x) = sum_d log theta_{k,d,0} + [x_d = 1] (log theta1 - log theta0); (K, U) layout
+        log_c = (np.log(t1) - log_t0) @ data.ones_t
+        log_c += log_t0.sum(axis=1)[:, None]
+        if data.has_missing:   # a missing x_d contributes log(theta0 + theta1) instead
+            log_c += (log_s - log_t0) @ data.missing_t
         u = np.append(np.concatenate(params.layers), 1.0)
         with np.errstate(divide="ignore"):
             log_w = np.log(u)[self._path].sum(axis=1)
-        log_f = logsumexp(log_c + log_w, axis=1)
+        log_f = logsumexp(log_c + log_w[:, None], axis=0)
         log_zk = log_s.sum(axis=1)
         log_z = float(logsumexp(log_zk + log_w, axis=0))
         return s, log_c, log_w, log_f, log_zk, log_z, u
@@ -190,17 +152,21 @@ class FactorisedMixture:
         N = data.n_samples
         cw = data.counts / N
         # d/dw_k: mean_n C_k(x_n)/f(x_n) - C_k(*)/f(*)
-        ratio = np.exp(log_c - log_f[:, None])                     # (U, K)
-        grad_w = cw @ ratio - np.exp(log_zk - log_z)
+        ratio = np.exp(log_c - log_f)                                 # (K, U)
+        grad_w = ratio @ cw - np.exp(log_zk - log_z)
         # d/dtheta_{k,d,v}: mean_n R_nk [x_nd = v] / theta - R*_k / s_kd
-        resp = ratio * np.exp(log_w) * cw[:, None]                   # (U, K) weighted responsibilities
-        resp_star = np.exp(log_zk + log_w - log_z)                   # (K,)
+        ratio *= np.exp(log_w)[:, None]
+        ratio *= cw                                                   # responsibilities, count-weighted
+        resp_star = np.exp(log_zk + log_w - log_z)                    # (K,)
         g_star = resp_star[:, None] / s
-        g0 = (resp.T @ data.zeros) / params.leaf[:, :, 0] - g_star
-        g1 = (resp.T @ data.ones) / params.leaf[:, :, 1] - g_star
+        at_one = ratio @ data.ones                                    # sum_n R_nk [x_nd = 1]
+        at_zero = ratio.sum(axis=1)[:, None] - at_one                 # ... [x_nd = 0] (or missing)
         if data.has_missing:
-            gm = (resp.T @ data.missing) / s
-            g0, g1 = g0 + gm, g1 + gm
+            at_missing = ratio @ data.missing
+            at_zero -= at_missing
+            g_star = g_star - at_missing / s
+        g0 = at_zero / params.leaf[:, :, 0] - g_star
+        g1 = at_one / params.leaf[:, :, 1] - g_star
         # chain rule through w_k = prod_l u_l: d/du_l = sum_k dL/dw_k prod_{l' != l} u_l'
         factors = u[self._path]                                       # (K, L), padding = 1
         ones = np.ones((factors.shape[0], 1))

@@ -15,7 +15,8 @@ from itertools import product as cartesian
 
 import numpy as np
 
-from .evaluate import check_data, leaf_log_table, logsumexp
+from .data import check_data
+from .evaluate import leaf_log_table, logsumexp
 from .graph import SPN, Leaf, Product, Sum
 
 __all__ = ["InducedTree", "count_induced_trees", "induced_trees", "trees_log_value",
