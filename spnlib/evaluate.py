@@ -167,9 +167,10 @@ def compile_spn(spn: SPN) -> CompiledSPN:
         at_h = [i for i in range(n_nodes) if height[i] == h]
         univariate = [i for i in at_h if h == 1 and isinstance(spn.nodes[i], Sum)
                       and len({c.variable for c in spn.nodes[i].children}) == 1]
+        univariate_at_h = set(univariate)
         groups = (("product", [i for i in at_h if isinstance(spn.nodes[i], Product)]),
                   ("univariate", univariate),
-                  ("sum", [i for i in at_h if isinstance(spn.nodes[i], Sum) and i not in set(univariate)]))
+                  ("sum", [i for i in at_h if isinstance(spn.nodes[i], Sum) and i not in univariate_at_h]))
         univariate_nodes.update(univariate)
         for kind, members in groups:
             if not members:

@@ -286,7 +286,7 @@ class SPN:
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"weight {i} ({self.edge_labels()[i]}) is {w[i]!r}; "
+            raise ValueError(f"weight {i} ({self.edge_labels()[i]}) is {float(w[i])!r}; "
                              "sum weights must be finite and >= 0")
         return w
 
