@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spnlib.builders import decomposed_spn, factorised_component  # noqa: E402
+from spnlib.builders import decomposed_spn, factorised_component, indicator_pairs  # noqa: E402
 from spnlib.decomposition import balanced  # noqa: E402
 from spnlib.plotting import draw_spn  # noqa: E402
 
@@ -26,7 +26,13 @@ def test_fig2_drawing_with_collapsed_components():
 
 
 def test_full_drawing_shows_indicator_leaves():
-    dspn = decomposed_spn(balanced((2,)), [factorised_component(2, f"C{k + 1}") for k in range(2)])
-    ax = draw_spn(dspn.spn)
+    own = decomposed_spn(balanced((2,)), [factorised_component(2, f"C{k + 1}") for k in range(2)])
+    ax = draw_spn(own.spn)
+    assert sum(t.get_text().startswith("$[x") for t in ax.texts) == 8   # each component its own
+    plt.close(ax.figure)
+    ind = indicator_pairs(2)
+    shared = decomposed_spn(balanced((2,)), [factorised_component(2, f"C{k + 1}", indicators=ind)
+                                             for k in range(2)])
+    ax = draw_spn(shared.spn)
     assert sum(t.get_text().startswith("$[x") for t in ax.texts) == 4   # shared indicators, drawn once
     plt.close(ax.figure)
