@@ -20,7 +20,7 @@ from .evaluate import (LogLikelihood, compile_spn, log_likelihood,
 from .decomposition import (Decomposition, InvalidDecompositionError, balanced, random_decomposition,
                             released, shallow)
 from .builders import DecomposedSPN, decomposed_spn, factorised_component, random_spn, released_spn
-from .induced_trees import InducedTree, count_induced_trees, induced_trees, trees_log_value
+from .induced_trees import InducedTree, count_induced_trees, trees_log_value
 from .fastpath import FactorisedMixture, MixtureParams
 from .datasets import DatasetError, load_debd
 

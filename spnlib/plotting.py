@@ -22,7 +22,8 @@ def _heights(spn: SPN) -> dict[int, int]:
 
 
 def draw_spn(spn: SPN, ax: plt.Axes | None = None, weights: np.ndarray | None = None,
-             collapse: Sequence[str] = (), weight_format: str = "{:.2g}", title: str | None = None) -> plt.Axes:
+             collapse: Sequence[str] = (), weight_format: str = "{:.2g}", title: str | None = None,
+             label_weights_of: Sequence[str] | None = None, label_nodes: bool = True) -> plt.Axes:
     """Draw ``spn`` as a layered graph: sums (+), products (x), leaves (labels).
 
     Parameters
@@ -32,6 +33,11 @@ def draw_spn(spn: SPN, ax: plt.Axes | None = None, weights: np.ndarray | None = 
     collapse : sequence of str
         Names of nodes drawn as a triangle (a sub-SPN, as in the paper's
         figures) without their descendants.
+    label_weights_of : sequence of str, optional
+        Annotate only the out-edges of these sum nodes (default: every sum node;
+        an empty sequence annotates none).
+    label_nodes : bool
+        Write each sum and product node's name beside it.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
@@ -69,7 +75,7 @@ def draw_spn(spn: SPN, ax: plt.Axes | None = None, weights: np.ndarray | None = 
         for j, c in enumerate(n.children):
             x1, y1 = pos[id(c)]
             ax.plot([x0, x1], [y0, y1], color="0.5", lw=0.8, zorder=1)
-            if isinstance(n, Sum):
+            if isinstance(n, Sum) and (label_weights_of is None or n.name in label_weights_of):
                 start, _ = spn.weight_offsets[n]
                 ax.text(0.6 * x0 + 0.4 * x1, 0.6 * y0 + 0.4 * y1, weight_format.format(w[start + j]),
                         fontsize=7, color="C0", ha="center", va="center",
@@ -82,7 +88,8 @@ def draw_spn(spn: SPN, ax: plt.Axes | None = None, weights: np.ndarray | None = 
         elif isinstance(n, (Sum, Product)):
             ax.scatter([x], [y], s=330, color="white", edgecolor="k", zorder=2)
             ax.text(x, y, "+" if isinstance(n, Sum) else "×", ha="center", va="center", fontsize=11, zorder=3)
-            ax.text(x + 0.03, y + 0.18, n.name, fontsize=7, color="0.3", ha="left")
+            if label_nodes:
+                ax.text(x + 0.03, y + 0.18, n.name, fontsize=7, color="0.3", ha="left")
         elif isinstance(n, Leaf):
             label = f"$[x_{{{n.variable}}}={n.value}]$" if isinstance(n, Indicator) else n.name
             ax.text(x, y, label, ha="center", va="center", fontsize=8,
