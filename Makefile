@@ -5,8 +5,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-SPNLIB_DATA ?= $(abspath ../shared/data/debd)
-export SPNLIB_DATA
+# Data: the DEBD files are read from $SPNLIB_DATA if set, else from the per-user cache
+# (~/.cache/spnlib/debd), where they are downloaded and checksum-verified on first use.
 
 .PHONY: install book test bench clean
 
