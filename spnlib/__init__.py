@@ -7,6 +7,7 @@ Layout (structure apart from the code that computes with it):
 * :mod:`spnlib.decomposition` - weight decompositions w_k = prod_l w^{[l]}_{phi(k,l)}
 * :mod:`spnlib.builders` - Fig. 1/2 networks, the released code's L = 1, 2, 3, random SPNs
 * :mod:`spnlib.data` - validated data, distinct rows with counts
+* :mod:`spnlib.compile` - structure compiled into layers of index arrays
 * :mod:`spnlib.evaluate` - log-space values, partition function, log-likelihood, gradients
 * :mod:`spnlib.induced_trees` - induced trees (Definition 1)
 * :mod:`spnlib.fastpath` - matrix-product path for mixtures of factorised components
