@@ -42,7 +42,7 @@ class CompiledSPN:
     """
 
     spn: SPN
-    leaf_nodes: np.ndarray
+    leaf_nodes: np.ndarray      # leaves whose value a pass needs (a parent that is not univariate)
     leaf_vars: np.ndarray
     node_log_table: np.ndarray  # (n_nodes + 1, 3): log value of each leaf at x = 0, 1, missing
     layers: tuple[_Layer, ...]
@@ -156,10 +156,14 @@ def compile_spn(spn: SPN) -> CompiledSPN:
                              for v in sorted({spn.nodes[i].children[0].variable for i in members}))
                 if kind == "univariate" else (),
             ))
+    # univariate sums read their leaves from the lookup table; other parents need the leaf rows
+    leaf_set = set(leaves)
+    needed = sorted({edge_child[e] for e in range(n_edges)
+                     if edge_parent[e] not in univariate_nodes and edge_child[e] in leaf_set})
     return CompiledSPN(
         spn=spn,
-        leaf_nodes=np.array(leaves, dtype=np.intp),
-        leaf_vars=np.array([spn.nodes[i].variable for i in leaves], dtype=np.intp),
+        leaf_nodes=np.array(needed, dtype=np.intp),
+        leaf_vars=np.array([spn.nodes[i].variable for i in needed], dtype=np.intp),
         node_log_table=node_table,
         layers=tuple(layers),
         edge_parent=np.array(edge_parent, dtype=np.intp),

@@ -14,6 +14,7 @@ Defined in the book's chapter "Sum-product networks".
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,10 +74,7 @@ def _forward(c: CompiledSPN, states: np.ndarray, logw: np.ndarray) -> np.ndarray
         if layer.kind == "univariate":
             # a sum over leaves of one variable is a lookup table over x in {0, 1, missing}
             table = logsumexp(c.node_log_table[layer.children] + logw[layer.weights][:, :, None], axis=1)
-            flat = c.buffer(f"state{i}", (len(layer.nodes), N), np.intp)
-            np.take(states, layer.variables, axis=0, out=flat, mode="clip")  # (m, N): 0, 1 or 2 (missing)
-            flat += 3 * np.arange(len(layer.nodes))[:, None]          # index into table.ravel()
-            V[layer.nodes] = np.take(table.ravel(), flat)
+            V[layer.nodes] = np.take(table.ravel(), _table_index(c, i, layer, states))
             continue
         a = c.buffer(f"a{i}", layer.children.shape + (N,))
         np.take(V, layer.children, axis=0, out=a, mode="clip")  # (m, c, N)
@@ -89,15 +87,31 @@ def _forward(c: CompiledSPN, states: np.ndarray, logw: np.ndarray) -> np.ndarray
     return V
 
 
+def _table_index(c: CompiledSPN, i: int, layer: _Layer, states: np.ndarray) -> np.ndarray:
+    """Index of each (node, row) into a univariate layer's flattened (m, 3) table.
+
+    It depends on the data alone, so it is kept for the last ``states`` array seen
+    (a training loop passes the same one every iteration).
+    """
+    key = f"state{i}"
+    cached = c._buffers.get(key + "-of")
+    if cached is not None and cached() is states:
+        return c._buffers[key]
+    flat = c.buffer(key, (len(layer.nodes), states.shape[1]), np.intp)
+    np.take(states, layer.variables, axis=0, out=flat, mode="clip")   # (m, N): 0, 1 or 2 (missing)
+    flat += 3 * np.arange(len(layer.nodes))[:, None]
+    c._buffers[key + "-of"] = weakref.ref(states)
+    return flat
+
+
 def _backward(c: CompiledSPN, V: np.ndarray, logw: np.ndarray) -> np.ndarray:
     """log dF/dN for every inner node N (F = root value), node-major: array (n_nodes, N).
 
-    Leaves are not reached (no weight sits below them); their rows stay -inf.
+    Leaves are not reached (no weight sits below them); their rows are undefined.
     The result lives in a reusable buffer of ``c``.
     """
     N = V.shape[1]
-    logD = c.buffer("logD", (c.n_nodes, N))
-    logD.fill(-np.inf)
+    logD = c.buffer("logD", (c.n_nodes, N))   # rows of leaves are left undefined
     E = c.buffer("E", (c.n_edges + 1, N))   # log contribution along each edge; last row: padding
     E[-1] = -np.inf
     for i, layer in reversed(list(enumerate(c.layers))):
