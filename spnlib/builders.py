@@ -116,18 +116,16 @@ def decomposed_spn(decomposition: Decomposition, components: Sequence[Node],
     edges: dict[int, list[tuple[int, int]]] = {}  # id(sum node) -> [(layer, j)]
 
     def build(tree: tuple, depth: int) -> Sum:
+        # a depth-first build meets the sum nodes of each depth left to right, the
+        # order in which decomposition.sum_nodes numbers them
         i = counters[depth]
         counters[depth] += 1
         a, _ = decomposition.sum_nodes[depth][i]
-        children = []
-        for offset, child in enumerate(tree):
-            children.append(components[child] if isinstance(child, int) else build(child, depth + 1))
+        children = [components[child] if isinstance(child, int) else build(child, depth + 1) for child in tree]
         node = Sum(children, ws[depth][a:a + len(tree)], name="root" if depth == 0 else f"S[{depth}]_{i + 1}")
         edges[id(node)] = [(depth, a + o) for o in range(len(tree))]
         return node
 
-    # build breadth-first numbering: sum nodes at a depth are numbered left to right,
-    # which the recursive build visits in the same order because it is a tree.
     root = build(decomposition.tree, 0)
     spn = SPN(root)
     index = [np.zeros(n, dtype=np.intp) for n in decomposition.layer_sizes]

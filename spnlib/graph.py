@@ -216,7 +216,8 @@ class SPN:
         if not isinstance(node, (Sum, Product)):
             raise InvalidSPNError(node, "known node type", f"{type(node).__name__} is not Sum, Product or a Leaf")
         if len(node.children) == 0:
-            raise InvalidSPNError(node, "has children", f"a {type(node).__name__.lower()} node needs at least one child")
+            kind = type(node).__name__.lower()
+            raise InvalidSPNError(node, "has children", f"a {kind} node needs at least one child")
         if isinstance(node, Sum):
             w = node.weights
             if w.ndim != 1 or w.shape[0] != len(node.children):

@@ -23,7 +23,7 @@ def test_other_splits(split, rows):
 
 
 def test_every_pinned_dataset_is_in_the_data_directory():
-    for name, n_vars in DATASETS.items():
+    for name in DATASETS:
         for split in ("train", "valid", "test"):
             assert dataset_path(name, split).exists(), f"{name}.{split} missing from {data_dir()}"
 

@@ -14,7 +14,7 @@ from spnlib.data import CountedData
 from spnlib.decomposition import balanced
 from spnlib.evaluate import (compile_spn, log_likelihood, log_likelihood_and_gradient, log_partition,
                              log_value, logsumexp)
-from spnlib.graph import SPN, Indicator, Product, Sum
+from spnlib.graph import SPN, Indicator, Sum
 from strategies import random_data, random_weights, spns
 
 
