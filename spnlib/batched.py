@@ -32,6 +32,7 @@ __all__ = ["BatchParams", "MixtureBatch"]
 
 _BLOCK_ELEMENTS = 1 << 17
 """Work-array size (elements) per column block: about 1 MB of float64, to stay in cache."""
+_MIN_BLOCK_WIDTH = 256
 
 
 @dataclass
@@ -147,7 +148,7 @@ class MixtureBatch:
             return cached[1]
         U = data.ones.shape[0]
         ones = np.hstack([data.ones, np.ones((U, 1))])
-        width = max(256, _BLOCK_ELEMENTS // (self.n_models * self.n_components))
+        width = max(_MIN_BLOCK_WIDTH, _BLOCK_ELEMENTS // (self.n_models * self.n_components))
         blocks = []
         for a in range(0, U, width):
             b = min(U, a + width)

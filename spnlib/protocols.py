@@ -62,6 +62,11 @@ class Protocol:
         Relative per-entry noise u on every gradient (round-off model).
     random_structure : bool
         Random trees with L sum layers instead of the released structures.
+    n_components, init_scale : int, float
+        K, and the scale of the truncated-normal initialisation.
+    threads : int
+        BLAS threads for the matrix products (:mod:`spnlib.blas`); 1 keeps identical
+        components bit-identical.
     """
 
     name: str
@@ -78,6 +83,7 @@ class Protocol:
     random_structure: bool = False
     n_components: int = 8
     init_scale: float = 0.1
+    threads: int = 1
 
     def with_changes(self, **changes) -> "Protocol":
         """A copy with some settings changed (a changed copy of the faithful protocol is a variant)."""
@@ -233,7 +239,7 @@ def run_protocol(protocol: Protocol, data: CountedData, depths: Sequence[int] = 
     opt = Optimiser(protocol.rule, protocol.eta)
     result: TrainingResult = train(batch, data, params, opt, protocol.iterations, test=test,
                                    progress=progress, gradient_noise=protocol.gradient_noise,
-                                   noise_seed=seed)
+                                   noise_seed=seed, threads=protocol.threads)
     shape = (len(depths), runs, protocol.iterations)
     return Curves(protocol, dataset, depths, seeds, result.train_llh.reshape(shape),
                   None if result.test_llh is None else result.test_llh.reshape(shape))

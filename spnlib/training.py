@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from .batched import BatchParams, MixtureBatch
+from .blas import blas_threads
 from .data import CountedData
 
 __all__ = ["RULES", "Optimiser", "TrainingResult", "train", "check_eta"]
@@ -73,8 +74,7 @@ class Optimiser:
     def __post_init__(self) -> None:
         if self.rule not in RULES:
             raise ValueError(f"unknown update rule {self.rule!r}; choose one of {', '.join(RULES)}")
-        etas = np.atleast_1d(np.asarray(self.eta, dtype=np.float64))
-        for e in etas:
+        for e in np.atleast_1d(np.asarray(self.eta, dtype=object)).ravel():
             check_eta(e)
         if not self.floor > 0:
             raise ValueError(f"the weight floor must be > 0, got {self.floor!r}")
@@ -187,7 +187,8 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
           iterations: int, test: CountedData | None = None,
           progress: Callable[[int], None] | None = None, gradient_noise: float = 0.0,
           noise_seed: int = 0,
-          observer: Callable[[BatchParams, BatchParams], None] | None = None) -> TrainingResult:
+          observer: Callable[[BatchParams, BatchParams], None] | None = None,
+          threads: int | None = 1) -> TrainingResult:
     """Train every model of ``batch`` for ``iterations`` updates.
 
     Parameters
@@ -211,6 +212,9 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
     observer : callable, optional
         Called before every update with the current weights and their gradient (plain
         gradient, or log-gradient under the ``"log"`` rule); must not modify them.
+    threads : int or None
+        BLAS threads for the matrix products (default 1; see :mod:`spnlib.blas`: with more,
+        identical components can be rounded differently). None leaves NumPy's setting.
 
     Returns
     -------
@@ -232,7 +236,13 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
     state = _State(optimiser, params, M, batch.layer_counts, gradient_noise, noise_seed, observer)
     curves = np.empty((M, T))
     tests = np.empty((M, T)) if test is not None else None
-    for t in range(T):
+    with blas_threads(threads):
+        _loop(batch, data, state, curves, tests, test, progress)
+    return TrainingResult(curves, tests, state.params)
+
+
+def _loop(batch, data, state, curves, tests, test, progress) -> None:
+    for t in range(curves.shape[1]):
         if tests is not None:
             tests[:, t] = batch.log_likelihood(state.params, test)
         curves[:, t] = state.update(batch, data)
@@ -242,4 +252,3 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
                                      f"iteration {t + 1}; the learning rate is too large for this run")
         if progress is not None:
             progress(1)
-    return TrainingResult(curves, tests, state.params)

@@ -1,0 +1,103 @@
+"""MixtureBatch (spnlib.batched) against FactorisedMixture, model by model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import RTOL_EXACT
+from spnlib.batched import BatchParams, MixtureBatch
+from spnlib.data import CountedData
+from spnlib.decomposition import balanced, random_decomposition, released, shallow
+from spnlib.fastpath import FactorisedMixture, MixtureParams
+from strategies import random_data
+
+
+def random_mixture_params(dec, D, rng, scale=1.0):
+    return MixtureParams(rng.uniform(0.05, 1.0, (dec.n_components, D, 2)),
+                         tuple(scale * rng.uniform(0.05, 2.0, n) for n in dec.layer_sizes))
+
+
+def assert_batch_matches(decs, D, params, data):
+    batch = MixtureBatch(decs, D)
+    stacked = batch.stack(params)
+    llh, grad = batch.llh_and_grad(stacked, data)
+    _, log_grad = batch.llh_and_log_grad(stacked, data)
+    assert np.allclose(batch.log_likelihood(stacked, data), llh, rtol=RTOL_EXACT, atol=0)
+    for m, (dec, p) in enumerate(zip(decs, params)):
+        ref_llh, ref = FactorisedMixture(dec, D).llh_and_grad(p, data)
+        assert llh[m] == pytest.approx(ref_llh.mean, rel=RTOL_EXACT)
+        got = batch.unstack(grad)[m].flatten()
+        weights = p.flatten()
+        # entries that cancel (exactly 0 in exact arithmetic) are compared on their natural scale 1/w
+        tolerance = RTOL_EXACT * np.maximum(np.abs(ref.flatten()), 1e-3 / weights)
+        assert np.all(np.abs(got - ref.flatten()) <= tolerance)
+        got_log = batch.unstack(log_grad)[m].flatten()
+        assert np.all(np.abs(got_log - weights * ref.flatten()) <= tolerance * weights)
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=4), st.integers(1, 6), st.integers(0, 2**31 - 1),
+       st.sampled_from([0.0, 0.25]), st.sampled_from([1.0, 1e-4]))
+@settings(max_examples=30, deadline=None)
+def test_batch_equals_fast_path_for_random_models(tree_seeds, K, seed, missing, scale):
+    rng = np.random.default_rng(seed)
+    D = 4
+    decs = [random_decomposition(K, s) for s in tree_seeds]
+    X = random_data(rng, 60, D, missing)
+    params = [random_mixture_params(d, D, rng, scale) for d in decs]
+    assert_batch_matches(decs, D, params, CountedData.from_array(X))
+
+
+def test_batch_equals_fast_path_on_nltcs_released_structures(nltcs_train):
+    rng = np.random.default_rng(3)
+    decs = [released(1), released(2), released(3), released(4), balanced((2, 2, 2))]
+    params = [random_mixture_params(d, 16, rng) for d in decs]
+    assert_batch_matches(decs, 16, params, CountedData.from_array(nltcs_train))
+
+
+def test_small_column_blocks_give_the_same_result(monkeypatch):
+    import spnlib.batched as batched
+    rng = np.random.default_rng(0)
+    data = CountedData.from_array(random_data(rng, 500, 6, 0.1))
+    decs = [shallow(3), balanced((3, 1))]
+    params = [random_mixture_params(d, 6, rng) for d in decs]
+    whole = MixtureBatch(decs, 6)
+    llh, grad = whole.llh_and_grad(whole.stack(params), data)
+    monkeypatch.setattr(batched, "_BLOCK_ELEMENTS", 1)      # blocks of 16 distinct rows
+    monkeypatch.setattr(batched, "_MIN_BLOCK_WIDTH", 16)
+    blocked = MixtureBatch(decs, 6)
+    assert len(blocked._augmented(data)) > 1
+    llh2, grad2 = blocked.llh_and_grad(blocked.stack(params), data)
+    assert np.allclose(llh, llh2, rtol=1e-12) and np.allclose(grad.leaf, grad2.leaf, rtol=1e-10)
+    assert np.allclose(grad.layers, grad2.layers, rtol=1e-10)
+
+
+def test_stack_unstack_roundtrip_and_initial_params():
+    decs = [released(1), released(3)]
+    batch = MixtureBatch(decs, 5)
+    p = batch.initial_params()
+    assert p.leaf.shape == (2, 8, 5, 2) and p.layers.shape == (8 + 2 + 4 + 8,)
+    assert np.all(p.leaf == 0.5) and np.all(p.layers == 1e-4)
+    back = batch.unstack(p)
+    assert [len(b.layers) for b in back] == [1, 3]
+    again = batch.stack(back)
+    assert np.array_equal(again.leaf, p.leaf) and np.array_equal(again.layers, p.layers)
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="same number of components"):
+        MixtureBatch([shallow(3), shallow(4)], 2)
+    with pytest.raises(ValueError, match="at least one model"):
+        MixtureBatch([], 2)
+    batch = MixtureBatch([shallow(2)], 3)
+    p = batch.initial_params()
+    data = CountedData.from_array(np.array([[0, 1, 1], [1, 0, 0]]))
+    with pytest.raises(ValueError, match="finite and > 0"):
+        batch.llh_and_grad(BatchParams(-p.leaf, p.layers), data)
+    with pytest.raises(ValueError, match="shape"):
+        batch.llh_and_grad(BatchParams(p.leaf[:, :1], p.layers), data)
+    with pytest.raises(ValueError, match="variables"):
+        batch.llh_and_grad(p, CountedData.from_array(np.array([[0, 1]])))
+    with pytest.raises(TypeError, match="CountedData"):
+        batch.llh_and_grad(p, np.array([[0, 1, 1]]))

@@ -1,0 +1,43 @@
+"""Learning-rate sweeps and optimiser tuning (spnlib.comparisons)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spnlib.data import CountedData
+from spnlib.protocols import get_protocol, run_protocol
+from spnlib.comparisons import Config, optimiser_runs, rate_sweep, sweep_summary, train_grid, tune_rate
+
+rng = np.random.default_rng(6)
+DATA = CountedData.from_array(rng.integers(0, 2, (200, 4)))
+PROTO = get_protocol("perturbed").with_changes(iterations=40)
+
+
+def test_grid_equals_protocol_runs_model_by_model():
+    grid = train_grid(PROTO, DATA, [Config("projected", 0.01, 1), Config("projected", 0.01, 3)], seeds=[0, 1])
+    ref = run_protocol(PROTO, DATA, (1, 3), runs=2, seed=0).train
+    assert grid.shape == (2, 2, 40)
+    assert np.allclose(grid, ref, rtol=1e-13)
+
+
+def test_rate_sweep_shapes_and_batching_do_not_matter():
+    etas = [0.003, 0.03, 0.3]
+    sweep = rate_sweep(PROTO, DATA, etas, (1, 2), seeds=[0, 1, 2])
+    assert sweep.shape == (3, 2, 3, 40)
+    small = train_grid(PROTO, DATA, [Config("projected", e, L) for e in etas for L in (1, 2)], [0, 1, 2],
+                       max_models=4).reshape(sweep.shape)
+    assert np.allclose(sweep, small, rtol=1e-13)
+    s = sweep_summary(sweep, etas, (1, 2))
+    assert s.final_mean.shape == s.needed_median.shape == s.reached.shape == s.overshoot.shape == (3, 2)
+    assert s.best == pytest.approx(sweep[..., -1].max())
+    assert np.all((0 <= s.reached) & (s.reached <= 1))
+
+
+def test_tune_rate_picks_the_largest_area_under_the_curve():
+    etas = [1e-4, 1e-2, 1e-1]
+    best, scores = tune_rate(PROTO, DATA, "adam", 1, etas, seeds=[10, 11])
+    assert best == etas[int(np.argmax(scores))] and scores.shape == (3,)
+    curves = optimiser_runs(PROTO, DATA, [Config("adam", best, 1)], seeds=[10, 11])
+    assert curves.mean() == pytest.approx(scores.max(), rel=1e-12)
+    with pytest.raises(ValueError, match="learning rate"):
+        tune_rate(PROTO, DATA, "adam", 1, [0.0], seeds=[0])

@@ -1,0 +1,44 @@
+"""Experiment figures (spnlib.experiment_plots) draw headless and show what they claim."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from spnlib.data import CountedData  # noqa: E402
+from spnlib.experiment_plots import (depth_colour, fig3_figure, plot_bands, plot_fig3, plot_rate_sweep,  # noqa: E402
+                                     plot_spread)
+from spnlib.protocols import get_protocol, run_protocol  # noqa: E402
+
+DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (50, 3)))
+
+
+def test_fig3_plot_has_ours_and_the_papers_curves():
+    c = run_protocol(get_protocol("released").with_changes(iterations=20), DATA, (1, 2, 3), runs=2)
+    ax = plot_fig3(c)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert sum("paper" in s for s in labels) == 3 and sum("released" in s for s in labels) == 3
+    assert len(ax.get_lines()[3].get_xdata()) == 500
+    plt.close("all")
+
+
+def test_bands_spread_and_sweep_plots():
+    curves = np.random.default_rng(1).normal(size=(2, 5, 30)).cumsum(axis=-1)
+    ax = plot_bands(curves, (1, 3), paper=True)
+    assert len(ax.collections) == 2 and ax.get_lines()[0].get_color() == depth_colour(1)
+    ax = plot_spread(np.abs(curves[:, 0]), ["a", "b"])
+    assert ax.get_yscale() == "log"
+    ax = plot_rate_sweep(np.array([0.01, 0.1]), np.ones((2, 2)), (1, 2), band=np.ones((2, 2, 2)))
+    assert ax.get_xscale() == "log"
+    plt.close("all")
+
+
+def test_fig3_figure_writes_png_and_svg(tmp_path):
+    c = run_protocol(get_protocol("perturbed").with_changes(iterations=10), DATA, (1, 2), runs=3)
+    fig = fig3_figure(c, str(tmp_path / "figure"))
+    assert (tmp_path / "figure.png").stat().st_size > 1000
+    assert (tmp_path / "figure.svg").read_text().lstrip().startswith("<?xml")
+    plt.close(fig)

@@ -1,0 +1,63 @@
+"""Explorers (spnlib.explorer): the static HTML contract and the live callback, headless."""
+from __future__ import annotations
+
+import json
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from spnlib.data import CountedData  # noqa: E402
+from spnlib.explorer import StaticExplorer, draw_settings, explorer_grid, static_explorer_html  # noqa: E402
+
+DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (60, 4)))
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return explorer_grid(DATA, [0.003, 0.01, 0.1], depths=(1, 2), runs=2, iterations=40, every=5)
+
+
+def test_grid_shapes(grid):
+    assert grid.faithful.shape == grid.mean.shape == (3, 2, grid.iterations.size)
+    assert grid.iterations[0] == 1 and grid.iterations[-1] == 40
+    assert np.all(grid.low <= grid.mean + 1e-12) and np.all(grid.mean <= grid.high + 1e-12)
+
+
+def test_static_explorer_markup_follows_the_contract(grid):
+    html = static_explorer_html(grid)
+    assert html.startswith('<div class="static-explorer"')
+    assert re.search(r'<input type="range" name="eta" min="0" max="2"', html)
+    assert re.search(r'<input type="range" name="depth" min="1" max="2"', html)
+    assert 'class="static-explorer-figure"' in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    payload = json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert payload["depths"] == [1, 2] and len(payload["mean"]) == 3 and len(payload["paper"]) == 3
+    assert static_explorer_html(grid) == html                        # deterministic
+    explorer = StaticExplorer(grid)
+    assert explorer._repr_html_() == html and repr(explorer).startswith("StaticExplorer(3 learning rates x 2")
+
+
+def test_live_callback_runs_headless(monkeypatch):
+    import spnlib.explorer as explorer
+    monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
+    explorer.settings_curves.cache_clear()
+    fig, ax = plt.subplots()
+    out = draw_settings(0.05, 2, "perturbed", "nltcs", 2, ax=ax)
+    assert out["runs"] == 2 and np.isfinite(out["final"]) and np.isfinite(out["final_shallow"])
+    assert len(ax.get_lines()) == 2
+    out = draw_settings(0.01, 1, "released", "nltcs", 3, ax=ax)
+    assert out["runs"] == 1 and out["final"] == out["final_shallow"]
+    with pytest.raises(ValueError, match="depth L"):
+        draw_settings(0.01, 5)
+    with pytest.raises(ValueError, match="learning rate"):
+        draw_settings(-1, 2)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        explorer.settings_curves(0.01, 1, "perturbed", "mnist", 2)
+    explorer.settings_curves.cache_clear()
+    plt.close("all")
