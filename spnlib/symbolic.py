@@ -53,6 +53,8 @@ def as_decomposition(structure: Decomposition | Sequence) -> Decomposition:
     """
     if isinstance(structure, Decomposition):
         return structure
+    if isinstance(structure, (int, np.integer)) and not isinstance(structure, bool):
+        return Decomposition(structure)   # refused by the core: a bare component is L = 0
     if not isinstance(structure, (tuple, list)):
         raise InvalidDecompositionError(
             f"expected a Decomposition or a nested tuple of sum nodes, got {type(structure).__name__}")
@@ -264,9 +266,13 @@ class Derivation:
         """c_1 for every component: w_k^{(t+1)} = w_k^{(t)} + eta c_1 + O(eta^2)."""
         return tuple(self.series(k, 1)[1] for k in range(self.spn.n_components))
 
-    def layer_contributions(self, k: int) -> tuple[sp.Expr, ...]:
-        """The share of layer l in eta c_1: d/d eta of the l-th factor of w_k^{(t+1)} at eta = 0."""
-        s, sub = self.spn, self.gradient_substitution()
+    def layer_contributions(self, k: int, substitute: bool = True) -> tuple[sp.Expr, ...]:
+        """The share of layer l in eta c_1: d/d eta of the l-th factor of w_k^{(t+1)} at eta = 0.
+
+        ``substitute=False`` keeps the placeholders nabla_{w^{[l]}} (the paper's notation).
+        """
+        s = self.spn
+        sub = self.gradient_substitution() if substitute else {}
         path, grads = s.path(k), s.path_grads(k)
         out = []
         for l, u in enumerate(path):
@@ -295,6 +301,11 @@ class Derivation:
         s = self.spn
         return tuple(sp.expand(sp.cancel(sp.Add(*self.layer_contributions(k)[:-1]) / s.weight(k)))
                      for k in range(s.n_components))
+
+    def lam_layer_form(self, k: int) -> sp.Expr:
+        """lambda_k with the layer gradients kept as placeholders: eta sum_{l < d_k - 1} nabla_{w^{[l]}} / w^{[l]}."""
+        s = self.spn
+        return sp.expand(sp.Add(*self.layer_contributions(k, substitute=False)[:-1]) / s.weight(k))
 
     # ------------------------------------------------------------- numbers
     def gradient_function(self) -> Callable[[Sequence[np.ndarray], np.ndarray, np.ndarray], list[np.ndarray]]:

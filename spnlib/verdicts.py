@@ -25,6 +25,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
 import sympy as sp
 
 from . import paper_equations as pe
@@ -76,37 +77,64 @@ def compare_exact(der: Derivation, derived: sp.Expr, printed: sp.Expr) -> sp.Exp
     return sp.factor_terms(sp.together(r))
 
 
-def _coefficients(expr: sp.Expr, eta: sp.Symbol, order: int) -> list[sp.Expr]:
+def _coefficients(expr: sp.Expr, eta: sp.Symbol, order: int, expand: bool = True) -> list[sp.Expr]:
+    """Taylor coefficients in eta at 0 up to ``order`` (by differentiation)."""
     out = []
     for m in range(order + 1):
-        out.append(sp.expand(expr.subs(eta, 0) / sp.factorial(m)))
+        c = expr.subs(eta, 0) / sp.factorial(m)
+        out.append(sp.expand(c) if expand else c)
         expr = sp.diff(expr, eta)
     return out
 
 
-def compare_first_order(der: Derivation, derived: sp.Expr, printed: sp.Expr) -> tuple[Verdict, sp.Expr]:
-    """Compare two expressions in eta order by order: (verdict, residual).
+def _eta_degree(expr: sp.Expr, eta: sp.Symbol) -> int:
+    """An upper bound on the degree in eta of a polynomial expression, without expanding it."""
+    if expr == eta:
+        return 1
+    if eta not in expr.free_symbols:
+        return 0
+    if isinstance(expr, sp.Add):
+        return max(_eta_degree(a, eta) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return sum(_eta_degree(a, eta) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp >= 0:
+        return int(expr.exp) * _eta_degree(expr.base, eta)
+    raise ValueError(f"not a polynomial in {eta}: {expr}")
 
-    Orders 0 and 1 must agree for "holds to first order"; if everything
+
+def _is_zero(expr: sp.Expr, seed: int = 0) -> bool:
+    """Exact zero test: a non-zero value at random positive integers proves non-zero; else expand."""
+    rng = np.random.default_rng(seed)
+    point = {x: sp.Integer(int(v)) for x, v in zip(sorted(expr.free_symbols, key=str),
+                                                   rng.integers(2, 1000, len(expr.free_symbols)))}
+    if expr.xreplace(point) != 0:
+        return False
+    return sp.expand(expr) == 0
+
+
+def compare_first_order(der: Derivation, derived: sp.Expr, printed: sp.Expr) -> tuple[Verdict, sp.Expr]:
+    """Compare two polynomials in eta order by order: (verdict, residual).
+
+    Orders 0 and 1 must agree for "holds to first order"; if every order
     agrees the verdict is "holds exactly". The residual is derived - printed:
-    the O(eta^2) remainder, or the part of orders 0-1 that does not match.
+    eta^2 times the second-order coefficient (plus O(eta^3) when higher orders
+    remain), or the part of orders 0-1 that does not match.
     """
     eta = der.spn.eta
-    low = [sp.expand(a - b) for a, b in zip(_coefficients(derived, eta, 1), _coefficients(printed, eta, 1))]
+    diff = derived - printed
+    low = _coefficients(diff, eta, 1)
     if any(c != 0 for c in low):
         return Verdict.FAILS, sp.factor_terms(low[0] + eta * low[1])
-    rest = sp.expand(derived - printed)
-    if rest == 0:
+    higher = _coefficients(diff, eta, _eta_degree(diff, eta), expand=False)[2:]
+    nonzero = [m + 2 for m, c in enumerate(higher) if not _is_zero(c)]
+    if not nonzero:
         return Verdict.EXACT, sp.S.Zero
-    c2 = _coefficients(derived, eta, 2)[2] - _coefficients(printed, eta, 2)[2]
-    leading = eta ** 2 * sp.factor_terms(sp.expand(c2))
-    if sp.expand(rest - eta ** 2 * c2) != 0:
-        leading = leading + sp.O(eta ** 3)
-    return Verdict.FIRST_ORDER, leading
+    leading = eta ** nonzero[0] * higher[nonzero[0] - 2]
+    return Verdict.FIRST_ORDER, leading + sp.O(eta ** (nonzero[0] + 1)) if len(nonzero) > 1 else leading
 
 
-def _merge(items: Iterable[tuple[str, Verdict, sp.Expr]]) -> tuple[Verdict, str, sp.Expr]:
-    """Worst verdict over the items; every item that has it (by name) and the first one's residual."""
+def _merge(items: Iterable[tuple[str, Verdict, sp.Expr]], n_components: int) -> tuple[Verdict, str, sp.Expr, str]:
+    """Worst verdict over the items: (verdict, every item that has it, first one's residual, first item)."""
     worst, names, residual = Verdict.EXACT, [], sp.S.Zero
     for where, verdict, r in items:
         if _RANK[verdict] > _RANK[worst]:
@@ -114,10 +142,22 @@ def _merge(items: Iterable[tuple[str, Verdict, sp.Expr]]) -> tuple[Verdict, str,
         if verdict == worst and where:
             names.append(where)
     if worst == Verdict.EXACT:
-        return worst, "", sp.S.Zero
+        return worst, "", sp.S.Zero, ""
+    first = names[0] if names else ""
     if names and all(n.startswith("k = ") for n in names):
-        names = ["k = " + ", ".join(n[4:] for n in names)]
-    return worst, "; ".join(names), residual
+        names = ["all k" if len(names) == n_components > 1 else "k = " + _ranges([int(n[4:]) for n in names])]
+    return worst, "; ".join(names), residual, first
+
+
+def _ranges(ks: list[int]) -> str:
+    """1, 2, 4, 5, 6 -> '1, 2, 4–6'."""
+    runs: list[list[int]] = []
+    for k in ks:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
 
 
 # ---------------------------------------------------------- the equations
@@ -173,8 +213,7 @@ def check_equations(structure: Decomposition | Sequence | Derivation, name: str 
         if not items:
             out.append(Check(eq, claim, dec_name, Verdict.NOT_APPLICABLE, na))
             return
-        verdict, where, residual = _merge(items)
-        first = where.split(",")[0].split(";")[0]
+        verdict, where, residual, first = _merge(items, s.n_components)
         fix = corrected(first) if corrected is not None and verdict == Verdict.FAILS else None
         out.append(Check(eq, claim, dec_name, verdict, where, residual, fix, condition, tuple(names.items())
                          if isinstance(names, dict) else names))
@@ -211,7 +250,7 @@ def check_equations(structure: Decomposition | Sequence | Derivation, name: str 
     add("Eq. 11-12", "w_k + ρ ∇w_k + λ w_k (Fig. 2)", _update_items(der, lambda k: enc["eq11"](s, k), fig2),
         na="no component with w_k = w^[0] w^[1]")
     derived_form = lambda w: _derived_eq13(der, int(w.split("= ")[1]) - 1)  # noqa: E731
-    for reading, label in (("sum layers", "L = number of sum layers"), ("eq3", "L as in Eq. 3 (l = 0..L)")):
+    for reading, label in (("sum layers", "L = sum layers"), ("eq3", "L = Eq. 3's upper index")):
         add(f"Eq. 13 ({label})", "w_k + ρ ∇w_k + λ w_k, any tree",
             _update_items(der, lambda k: enc["eq13"](s, k, reading)[0], K), corrected=derived_form)
     add("Eq. 13 corrected", "last weight pulled out: ρ_k, λ_k over l < d_k - 1",
@@ -300,10 +339,19 @@ def verdict_table(structures: Iterable[Decomposition | Sequence | tuple[str, Dec
             show = (lambda e, names=names: sp.latex(e, symbol_names=names)) if latex else str
             rows.append({"equation": c.equation, "claim": c.claim, "decomposition": c.decomposition,
                          "verdict": c.verdict.value, "where": c.where,
-                         "residual": "" if c.residual == 0 else show(c.residual),
+                         "residual": "" if c.residual == 0 else show(_tidy(c.residual)),
                          "corrected": "" if c.corrected is None else _show_corrected(c.corrected, show),
                          "condition": c.condition})
     return rows
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """A residual in a readable form: expanded and with common factors pulled out."""
+    if isinstance(expr, sp.Add) and any(isinstance(a, sp.Order) for a in expr.args):
+        order = [a for a in expr.args if isinstance(a, sp.Order)]
+        return sp.Add(_tidy(sp.Add(*[a for a in expr.args if not isinstance(a, sp.Order)])), *order)
+    expr = sp.expand(expr)
+    return sp.factor(expr) if sp.count_ops(expr) < 60 else sp.factor_terms(expr)
 
 
 def _show_corrected(corrected, show) -> str:

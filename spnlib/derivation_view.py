@@ -1,0 +1,142 @@
+"""Presentation of the derivation: printed next to derived in LaTeX, verdict tables, the explorer.
+
+Everything returns Markdown strings (LaTeX in ``$...$``) that render in Jupyter and in
+the book; the numbers and verdicts come from :mod:`spnlib.symbolic`,
+:mod:`spnlib.verdicts` and :mod:`spnlib.paper_equations`.
+
+Defined in the book's chapter "The derivation".
+"""
+from __future__ import annotations
+
+import ast
+from typing import Sequence
+
+import sympy as sp
+
+from . import paper_equations as pe
+from .decomposition import Decomposition, InvalidDecompositionError, balanced
+from .symbolic import Derivation, SymbolicSPN
+from .tables import markdown_table
+from .verdicts import Verdict, compare_first_order, verdict_table
+
+__all__ = ["printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown",
+           "report", "report_for", "explore"]
+
+_MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
+         Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", r"\vert ")
+
+
+def printed_vs_derived(spn: SymbolicSPN, lhs: str, printed: sp.Expr, derived: sp.Expr,
+                       verdict: str = "") -> str:
+    """Two display lines, the paper's form above the derived one, and the verdict."""
+    out = (f"as printed: $\\displaystyle {lhs} = {spn.latex(printed)}$\n\n"
+           f"derived: $\\displaystyle {lhs} = {spn.latex(derived)}$")
+    return out + (f"\n\nverdict: **{verdict}**" if verdict else "")
+
+
+def verdict_markdown(rows: Sequence[dict], columns: Sequence[str] = ("equation", "decomposition", "verdict",
+                                                                     "where", "residual")) -> str:
+    """Rows of :func:`spnlib.verdicts.verdict_table` as a Markdown table (LaTeX cells in $...$)."""
+    def fmt(row: dict, col: str) -> str:
+        value = row[col]
+        if col in ("residual", "corrected") and value:
+            return f"${_cell(value)}$"
+        return _cell(value)
+    return markdown_table([[fmt(r, c) for c in columns] for r in rows], list(columns))
+
+
+def verdict_matrix(rows: Sequence[dict]) -> str:
+    """Equation x decomposition, one short verdict per cell."""
+    decs = list(dict.fromkeys(r["decomposition"] for r in rows))
+    eqs = list(dict.fromkeys(r["equation"] for r in rows))
+    cell = {(r["equation"], r["decomposition"]): _MARK[r["verdict"]] for r in rows}
+    return markdown_table([[e] + [cell.get((e, d), "") for d in decs] for e in eqs], ["equation", *decs])
+
+
+def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dict]:
+    """Per component: depth, derived rho_k, printed rho, and Eq. 13's verdict under both readings.
+
+    Keys: k (1-based), depth, rho_derived, lambda_derived, rho_printed (LaTeX),
+    verdict_sum_layers, verdict_eq3 (strings), residual_sum_layers, residual_eq3 (LaTeX).
+    """
+    der = structure if isinstance(structure, Derivation) else Derivation(structure)
+    s, sub = der.spn, der.gradient_substitution()
+    rows = []
+    for k in range(s.n_components):
+        row = {"k": k + 1, "depth": s.depth(k), "rho_derived": s.latex(der.rho[k]),
+               "lambda_derived": s.latex(der.lam[k]), "rho_printed": s.latex(pe.eq13(s, k)[1])}
+        for reading, key in (("sum layers", "sum_layers"), ("eq3", "eq3")):
+            verdict, r = compare_first_order(der, der.update[k], pe.eq13(s, k, reading)[0].xreplace(sub))
+            row[f"verdict_{key}"] = verdict.value
+            row[f"residual_{key}"] = s.latex(r) if verdict == Verdict.FAILS else ""
+        rows.append(row)
+    return rows
+
+
+def report(structure: Decomposition | Sequence, name: str | None = None) -> str:
+    """The whole derivation of one decomposition as Markdown: w_k, rho_k, lambda_k, verdicts."""
+    der = Derivation(structure)
+    s, dec = der.spn, der.spn.decomposition
+    head = (f"**{name or dec.tree}**: K = {dec.n_components} components, L = {dec.n_layers} sum layers, "
+            f"{dec.n_weights} layer weights{'' if dec.is_balanced else ', unbalanced'}.")
+    comps = markdown_table([[k + 1, s.depth(k), f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$",
+                             f"${_cell(s.latex(der.rho[k]))}$", f"${_cell(s.latex(der.lam_layer_form(k)))}$"]
+                            for k in range(dec.n_components)],
+                           ["k", "depth", "decomposition (Eq. 3)", "derived ρ_k", "derived λ_k"])
+    rows = verdict_table([(name or str(dec.tree), dec)])
+    return "\n\n".join([head, comps, verdict_markdown(rows, ("equation", "verdict", "where", "residual"))])
+
+
+def report_for(n_layers: int, branching: int, tree: str = "") -> str:
+    """The explorer's callback: :func:`report` of ``balanced((branching,) * n_layers)``, or of ``tree``.
+
+    ``tree`` is a nested tuple written in Python (e.g. ``"((0, 1), 2)"``); when
+    given it replaces the balanced tree. Invalid input gives a message, not an exception.
+    """
+    try:
+        if tree.strip():
+            try:
+                structure = ast.literal_eval(tree.strip())
+            except (ValueError, SyntaxError):
+                raise InvalidDecompositionError(
+                    f"cannot read {tree!r} as a nested tuple of component indices") from None
+            dec = Decomposition(structure) if isinstance(structure, (tuple, list)) else None
+            if dec is None:
+                raise InvalidDecompositionError(f"{tree!r} is not a nested tuple of sum nodes")
+        else:
+            dec = balanced((int(branching),) * int(n_layers))
+        if dec.n_components > 16:
+            raise ValueError(f"K = {dec.n_components} components; the explorer derives up to 16 "
+                             "(choose fewer layers or a smaller branching)")
+        return report(dec)
+    except (InvalidDecompositionError, ValueError) as err:
+        return f"**Cannot derive:** {err}"
+
+
+def explore():
+    """An ipywidgets explorer: number of layers and branching (or any tree) -> :func:`report_for`.
+
+    Needs a live kernel with ipywidgets; the book shows fixed cases instead.
+    """
+    import ipywidgets as widgets
+    from IPython.display import Markdown, display
+
+    layers = widgets.IntSlider(value=2, min=1, max=4, description="sum layers")
+    branching = widgets.IntSlider(value=2, min=1, max=4, description="branching")
+    tree = widgets.Text(value="", placeholder="or a tree, e.g. ((0, 1), 2)", description="tree")
+    out = widgets.Output()
+
+    def update(_=None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            display(Markdown(report_for(layers.value, branching.value, tree.value)))
+
+    for w in (layers, branching, tree):
+        w.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([layers, branching]), tree, out])
+

@@ -1,0 +1,62 @@
+"""Rendering of the derivation: tables, the per-component Eq. 13 breakdown, the explorer callback."""
+from __future__ import annotations
+
+import pytest
+
+from spnlib.decomposition import balanced
+from spnlib.derivation_view import (eq13_breakdown, explore, printed_vs_derived, report, report_for,
+                                    verdict_markdown, verdict_matrix)
+from spnlib.symbolic import Derivation
+from spnlib.verdicts import verdict_table
+
+
+def test_eq13_breakdown_for_a_component_under_the_root():
+    rows = eq13_breakdown(((0, 1), 2, ((3, 4), 5)))
+    root_child = rows[2]
+    assert root_child["depth"] == 1 and root_child["rho_derived"] == "\\eta" and root_child["lambda_derived"] == "0"
+    assert root_child["verdict_sum_layers"] == root_child["verdict_eq3"] == "does not hold"
+    deep = rows[3]
+    assert deep["depth"] == 3 and "w^{[1]}_{3}" in deep["rho_derived"] and "w^{[1]}" not in deep["rho_printed"]
+
+
+def test_tables_render_latex_and_escape_pipes():
+    rows = verdict_table([("Fig. 2", balanced((2, 2)))])
+    md = verdict_markdown(rows)
+    assert md.splitlines()[0] == "| equation | decomposition | verdict | where | residual |"
+    assert "$- \\eta \\left(w^{[0]}_{1}\\right)^{2} \\nabla_{w_{1}}$" in md
+    rows[0] = {**rows[0], "residual": "a | b"}
+    assert "a \\vert  b" in verdict_markdown(rows)
+    matrix = verdict_matrix(rows)
+    assert "| equation | Fig. 2 |" in matrix and "✗ fails" in matrix and "≈ first order" in matrix
+
+
+def test_printed_vs_derived():
+    der = Derivation(balanced((2, 2)))
+    s = der.spn
+    md = printed_vs_derived(s, "\\nabla", s.eta, s.eta ** 2, "holds exactly")
+    assert "as printed: $\\displaystyle \\nabla = \\eta$" in md and "**holds exactly**" in md
+
+
+def test_report_and_its_callback():
+    md = report(balanced((2, 2)), name="Fig. 2")
+    assert md.startswith("**Fig. 2**: K = 4 components, L = 2 sum layers")
+    assert report_for(2, 2) == report(balanced((2, 2)))
+    assert "unbalanced" in report_for(1, 1, "((0, 1), 2)")
+
+
+@pytest.mark.parametrize("args, message", [
+    ((4, 4, ""), "up to 16"),
+    ((2, 2, "((0, 1), (1, 2))"), "reached twice"),
+    ((2, 2, "((0, 1), ())"), "no children"),
+    ((2, 2, "foo"), "cannot read"),
+    ((2, 2, "3"), "not a nested tuple"),
+])
+def test_callback_reports_bad_input_in_words(args, message):
+    out = report_for(*args)
+    assert out.startswith("**Cannot derive:**") and message in out
+
+
+def test_explorer_builds():
+    pytest.importorskip("ipywidgets")
+    box = explore()
+    assert len(box.children) == 3

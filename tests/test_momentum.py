@@ -1,0 +1,88 @@
+"""Eq. 14: the unrolled first-order recursion, the momentum coefficients, and when first order is accurate."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from spnlib.decomposition import balanced
+from spnlib.momentum import (heavy_ball_match, momentum_coefficients, one_step_error, relative_step,
+                             scaling_degree, unroll)
+from spnlib.symbolic import Derivation
+
+
+def test_unrolled_weights_are_past_gradients_times_growth_factors():
+    """w^{(t)} = prod (1 + lambda) w^{(1)} + sum_tau rho^{(tau)} prod_{s = tau+1}^{t-1} (1 + lambda^{(s)}) nabla^{(tau)}."""
+    u = unroll(4)
+    for t in range(2, 6):
+        for tau in range(1, t):
+            closed = u.rho[tau - 1] * sp.Mul(*[1 + u.lam[s - 1] for s in range(tau + 1, t)])
+            assert sp.expand(u.coefficient(t, tau) - closed) == 0
+        init = sp.Mul(*[1 + u.lam[s - 1] for s in range(1, t)])
+        assert sp.expand(sp.diff(u.at(t), u.w_init) - init) == 0
+
+
+def test_momentum_coefficients_and_the_initial_value_term():
+    u = unroll(4)
+    t = 4
+    mu, residual = momentum_coefficients(u, t)
+    for tau in range(1, t):
+        expected = u.lam[t - 1] * u.rho[tau - 1] * sp.Mul(*[1 + u.lam[s - 1] for s in range(tau + 1, t)])
+        (value,) = [v for m, v in mu.items() if m.name == f"mu_{t}_{tau}"]
+        assert sp.expand(value - expected) == 0
+    assert sp.expand(residual - u.lam[t - 1] * sp.Mul(*[1 + l for l in u.lam[:t - 1]]) * u.w_init) == 0
+
+
+def test_printed_eq14_cannot_hold():
+    u = unroll(3)
+    _, residual = momentum_coefficients(u, 3, lhs_next=False)
+    assert sp.expand(residual + u.rho[2] * u.grad[2]) == 0
+
+
+def test_without_lambda_there_is_no_momentum():
+    mu, residual = momentum_coefficients(unroll(3, no_lambda=True), 3)
+    assert residual == 0 and all(v == 0 for v in mu.values())
+
+
+def test_constant_rho_lambda_are_never_heavy_ball_momentum():
+    solutions = heavy_ball_match(3)
+    rho, lam, beta = sp.symbols("rho lambda beta", real=True)
+    assert solutions == [{sp.Symbol("alpha", real=True): rho, beta: 0, lam: 0}]
+
+
+def test_relative_step_is_the_responsibility_difference():
+    der = Derivation(((0, 1), 2, ((3, 4), 5)))
+    for key, (a, b) in relative_step(der).items():
+        assert sp.cancel(sp.together(der.spn.concrete(a - b))) == 0, key
+
+
+def test_scaling_degrees():
+    der = Derivation(balanced((2, 2)))
+    u = der.spn.layer_weights[0][0]
+    assert scaling_degree(der, der.layer_gradient[(0, 0)]) == -1
+    assert scaling_degree(der, der.layer_gradient[(0, 0)] / u) == -2
+    unbalanced = Derivation((0, (1, 2)))
+    assert scaling_degree(unbalanced, unbalanced.layer_gradient[(0, 0)]) is None
+
+
+def test_one_step_error_depends_on_eta_over_scale_squared():
+    dec = balanced((2, 2))
+    base = one_step_error(dec, 1e-3, 1.0)
+    assert one_step_error(dec, 1e-5, 0.1) == pytest.approx(base, rel=1e-6)   # same eta / s^2
+    assert one_step_error(dec, 1e-4, 1.0) == pytest.approx(base / 10, rel=0.05)
+    assert one_step_error(dec, 1e-2, 1e-2) > 0.5                             # eta / s^2 = 100
+
+
+@pytest.mark.parametrize("eta, scale", [(0.0, 1.0), (-1e-3, 1.0), (1e-3, 0.0)])
+def test_one_step_error_refuses_bad_input(eta, scale):
+    with pytest.raises(ValueError, match="must be > 0"):
+        one_step_error(balanced((2, 2)), eta, scale)
+
+
+def test_unroll_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least one step"):
+        unroll(0)
+    with pytest.raises(IndexError):
+        unroll(2).at(4)
+    with pytest.raises(IndexError):
+        momentum_coefficients(unroll(2), 3)
