@@ -93,7 +93,7 @@ class AccelerationReport:
 
 
 def acceleration_summary(data: CountedData | None = None,
-                         protocols: Sequence[str] = ("perturbed", "roundoff", "random-structure"),
+                         protocols: Sequence[str] = ("perturbed", "ulp", "random-structure"),
                          depths: Sequence[int] = (1, 2, 3, 4), runs: int = 20, seed: int = 0,
                          target: str = "best") -> list[AccelerationReport]:
     """The depth effect under each variant: updates to 90 % / 99 % of the gap and speed-ups over L = 1."""

@@ -49,7 +49,8 @@ def settings_curves(eta: float, depth: int, protocol: str = "perturbed", dataset
     if int(seeds) != seeds or seeds < 1:
         raise ValueError(f"the number of seeds must be a positive integer, got {seeds!r}")
     proto = get_protocol(protocol).with_changes(eta=check_eta(eta))
-    runs = 1 if proto.init == "released" and proto.perturbation == 0 and proto.gradient_noise == 0 else int(seeds)
+    deterministic = proto.init == "released" and not (proto.perturbation or proto.gradient_noise or proto.ulp_share)
+    runs = 1 if deterministic else int(seeds)
     return run_protocol(proto, _train_data(dataset), (int(depth),), dataset=dataset, runs=runs).train[0]
 
 

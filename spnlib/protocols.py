@@ -9,6 +9,8 @@ iterations and runs. :data:`PROTOCOLS` holds the ones the book uses:
   500 iterations, 2 runs, element-wise maximum over runs. It has no randomness.
 * ``"perturbed"`` - variant: the same, with every leaf weight multiplied by
   1 + s z, z ~ N(0, 1), s = 1e-3 (a random initialisation near the released one).
+* ``"ulp"`` - variant: the released initialisation with a random half of the leaf weights
+  moved up by one unit in the last place (1/2 -> 1/2 + 2^-53): the smallest possible asymmetry.
 * ``"roundoff"`` - variant: the released initialisation, with every gradient entry
   multiplied by 1 + u xi, xi ~ U(-1, 1), u = 2^-53 (round-off that differs between components).
 * ``"random-structure"`` - variant: "perturbed" on random trees with L sum layers.
@@ -58,6 +60,8 @@ class Protocol:
         ``"released"`` (leaf 1/2, layers 1e-4) or ``"truncated-normal"``.
     perturbation : float
         Relative random perturbation s of the leaf weights at initialisation.
+    ulp_share : float
+        Share of the leaf weights moved up by one unit in the last place at initialisation.
     gradient_noise : float
         Relative per-entry noise u on every gradient (round-off model).
     random_structure : bool
@@ -79,6 +83,7 @@ class Protocol:
     aggregate: str = "max"
     init: str = "released"
     perturbation: float = 0.0
+    ulp_share: float = 0.0
     gradient_noise: float = 0.0
     random_structure: bool = False
     n_components: int = 8
@@ -104,6 +109,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol("released", "faithful: the released code's protocol", faithful=True),
     Protocol("perturbed", "variant: released protocol, leaf weights randomly perturbed (s = 1e-3)",
              perturbation=1e-3, runs=20, aggregate="mean"),
+    Protocol("ulp", "variant: released protocol, half of the leaf weights one ulp above 1/2",
+             ulp_share=0.5, runs=20, aggregate="mean"),
     Protocol("roundoff", "variant: released protocol with round-off-sized gradient noise (u = 2^-53)",
              gradient_noise=2.0 ** -53, runs=20, aggregate="mean"),
     Protocol("random-structure", "variant: random trees with L sum layers, perturbed leaves (s = 1e-3)",
@@ -167,6 +174,9 @@ def initial_params(protocol: Protocol, batch: MixtureBatch, seeds: Sequence[int]
             layers[-bottom:] = np.abs(rng.normal(0.0, s, bottom))
         elif protocol.perturbation > 0:
             p.leaf[m] *= 1.0 + protocol.perturbation * rng.standard_normal(p.leaf[m].shape)
+        if protocol.ulp_share > 0:
+            up = rng.random(p.leaf[m].shape) < protocol.ulp_share
+            p.leaf[m][up] = np.nextafter(p.leaf[m][up], np.inf)
     np.maximum(p.leaf, 1e-300, out=p.leaf)
     np.maximum(p.layers, 1e-300, out=p.layers)
     return p

@@ -103,3 +103,11 @@ def test_bad_run_arguments():
         run_protocol(get_protocol("released"), TINY, ())
     with pytest.raises(ValueError, match="at least one run"):
         run_protocol(get_protocol("released"), TINY, (1,), runs=0)
+
+
+def test_ulp_variant_moves_half_the_leaves_by_one_ulp_and_pairs_depths():
+    batch = MixtureBatch([released(1), released(3)], 3)
+    p = initial_params(get_protocol("ulp"), batch, [5, 5])
+    up = p.leaf != 0.5
+    assert 0.3 < up.mean() < 0.7 and np.all(p.leaf[up] == np.nextafter(0.5, 1))
+    assert np.array_equal(p.leaf[0], p.leaf[1])
