@@ -19,8 +19,8 @@ from .symbolic import Derivation, SymbolicSPN
 from .tables import markdown_table
 from .verdicts import Verdict, compare_first_order, verdict_table
 
-__all__ = ["printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown",
-           "report", "report_for", "explore"]
+__all__ = ["printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
+           "plot_one_step_error", "draw_decompositions", "report", "report_for", "explore"]
 
 _MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
          Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
@@ -75,6 +75,92 @@ def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dic
             row[f"residual_{key}"] = s.latex(r) if verdict == Verdict.FAILS else ""
         rows.append(row)
     return rows
+
+
+def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> str:
+    """w_k = prod_l w^{[l]}_{phi(k,l)} (Eq. 3) for several named decompositions, side by side."""
+    spns = [(name, SymbolicSPN(st)) for name, st in structures]
+    K = max(s.n_components for _, s in spns)
+    rows = [[k + 1] + [f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$" if k < s.n_components else ""
+                       for _, s in spns] for k in range(K)]
+    return markdown_table(rows, ["k", *[name for name, _ in spns]])
+
+
+def plot_one_step_error(structure: Decomposition | Sequence, etas: Sequence[float],
+                        scales: Sequence[float] = (1.0, 0.1, 0.01), seeds: Sequence[int] = range(5),
+                        mark: tuple[float, str] | None = None):
+    """Relative error of the first-order step against eta (left) and against eta / s^2 (right).
+
+    One curve per weight scale s: the median over ``seeds`` of
+    :func:`spnlib.momentum.one_step_error` (random components, data, and layer
+    weights of size s), with the min-max range as a band. ``mark`` = (x, label)
+    draws a dotted vertical line at eta / s^2 = x on the right panel.
+    Returns (figure, errors) with errors of shape (len(scales), len(seeds), len(etas)).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .momentum import one_step_error
+
+    etas = np.asarray(etas, float)
+    errors = np.array([[[one_step_error(structure, eta, sc, seed=seed) for eta in etas]
+                        for seed in seeds] for sc in scales])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
+    for sc, err, marker in zip(scales, errors, "os^vD"):
+        for ax, x in zip(axes, (etas, etas / sc ** 2)):
+            ax.fill_between(x, err.min(axis=0), err.max(axis=0), alpha=0.2)
+            ax.loglog(x, np.median(err, axis=0), marker=marker, ms=3, label=f"layer weights of size {sc:g}")
+    axes[0].set_xlabel(r"learning rate $\eta$")
+    axes[1].set_xlabel(r"$\eta / s^2$ ($s$ = size of the layer weights)")
+    axes[0].set_ylabel("relative error of the first-order step")
+    if mark is not None:
+        axes[1].axvline(mark[0], color="k", ls=":", lw=1)
+        axes[1].annotate(mark[1], (mark[0], 1e-6), rotation=90, ha="right", va="bottom", fontsize=8)
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig, errors
+
+
+def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence]], edge_labels: bool = True):
+    """Trees of sum nodes side by side, by depth: sums as circles, components C_k as triangles
+    at their own depth, edges labelled with their layer weight w^{[l]}_j (1-based j)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(structures), figsize=(2.6 * len(structures), 3.0), squeeze=False)
+    for ax, (name, st) in zip(axes[0], structures):
+        dec = st if isinstance(st, Decomposition) else Decomposition(st)
+        counters = [0] * dec.n_layers
+        slot = iter(range(dec.n_components))
+
+        def place(node, depth: int) -> float:      # returns the node's x; draws its subtree
+            first = counters[depth]
+            counters[depth] += len(node)
+            xs = []
+            for i, child in enumerate(node):
+                if isinstance(child, int):
+                    x = float(next(slot))
+                    ax.plot([x], [-depth - 1], marker="^", ms=11, color="0.85", mec="k", zorder=3)
+                    ax.text(x, -depth - 1.4, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=8)
+                else:
+                    x = place(child, depth + 1)
+                xs.append(x)
+            x0 = sum(xs) / len(xs)
+            for i, x in enumerate(xs):
+                ax.plot([x0, x], [-depth, -depth - 1], color="0.4", lw=0.8, zorder=1)
+                if edge_labels:
+                    ax.text((x0 + x) / 2, -depth - 0.5, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=7,
+                            ha="center", va="center", bbox=dict(fc="w", ec="none", pad=0.2), zorder=2)
+            ax.plot([x0], [-depth], marker="o", ms=10, color="w", mec="k", zorder=3)
+            ax.text(x0, -depth, "+", ha="center", va="center", fontsize=8, zorder=4)
+            return x0
+
+        place(dec.tree, 0)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(-0.7, dec.n_components - 0.3)
+        ax.set_ylim(-dec.n_layers - 1.7, 0.4)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
 
 
 def report(structure: Decomposition | Sequence, name: str | None = None) -> str:
