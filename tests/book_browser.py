@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from book_site import LinkChecker, raw_tex
+from book_site import LinkChecker, raw_markdown, raw_tex
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -82,6 +82,7 @@ class PageReport:
     broken_images: list[str] = field(default_factory=list)
     math: list[str] = field(default_factory=list)
     raw_tex: list[str] = field(default_factory=list)
+    raw_markdown: list[str] = field(default_factory=list)
     broken_links: list[str] = field(default_factory=list)
     n_math: int = 0
     n_links: int = 0
@@ -91,6 +92,7 @@ class PageReport:
                     ("JavaScript console error", self.console_errors),
                     ("failed load", self.failed_loads), ("broken image", self.broken_images),
                     ("equation", self.math), ("raw TeX in the text", self.raw_tex),
+                    ("unrendered Markdown in the text", self.raw_markdown),
                     ("broken internal link", self.broken_links)]
         return [f"{self.path}: {label}: {item}" for label, items in labelled for item in items]
 
@@ -156,7 +158,9 @@ class BookBrowser:
             report.math += [f"not typeset: {tex!r}" for tex in math["missing"]]
             report.math += [f"MathJax error: {message}" for message in math["errors"]]
             report.broken_images += page.evaluate(IMAGES_JS)
-            report.raw_tex += raw_tex(page.evaluate(TEXT_JS))
+            text = page.evaluate(TEXT_JS)
+            report.raw_tex += raw_tex(text)
+            report.raw_markdown += raw_markdown(text)
             hrefs = sorted(set(page.evaluate(LINKS_JS)))
             local = [href for href in hrefs if self.links.is_local(href)]
             report.n_links = len(local)
@@ -204,12 +208,12 @@ class BookBrowser:
                 break
         else:
             return [f"{where}: the {name} slider does not move (a single position?)"]
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
         try:
             page.wait_for_function("([el, before]) => el.innerHTML !== before",
                                    arg=[figure.element_handle(), before], timeout=5000)
-        except Exception:  # playwright's TimeoutError
-            return [f"{where}: moving {name} from {value} to {slider.input_value()} "
-                    "left the figure unchanged"]
+        except PlaywrightTimeout:
+            return [f"{where}: moving {name} from {value} to {slider.input_value()} left the figure unchanged"]
         broken = figure.evaluate(IMAGES_JS.replace("document.images", "el.querySelectorAll('img')")
                                  .replace("async () =>", "async el =>", 1))
         return [f"{where}: after moving {name}, image(s) {broken} in the figure did not load"] if broken else []

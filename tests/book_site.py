@@ -74,7 +74,7 @@ def build_book(book: Path, config: Path, out: Path, timeout: float = 3600) -> Bu
     shutil.rmtree(out, ignore_errors=True)
     cmd = jupyter_book_command() + ["build", str(book), "--all", "--config", str(config),
                                     "--path-output", str(out), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, cwd=book, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=book, capture_output=True, text=True, timeout=timeout, check=False)
     return Build(proc.returncode, ANSI.sub("", proc.stdout + "\n" + proc.stderr),
                  out / "_build" / "html", out)
 
@@ -122,9 +122,8 @@ class _Anchors(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for key, value in attrs:
-            if key == "id" or (key == "name" and tag == "a"):
-                if value:
-                    self.anchors.add(value)
+            if value and (key == "id" or (key == "name" and tag == "a")):
+                self.anchors.add(value)
 
 
 def anchors_of(html: str) -> set[str]:
@@ -149,7 +148,7 @@ def pages_of(docnames: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------------- serving
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -212,6 +211,7 @@ RAW_TEX = re.compile(
     r"|[_^]\{"                       # sub/superscript groups: w^{[0]}, x_{n}
     r"|(?<![\w$])\$[^$\s](?:[^$\n]*[^$\s])?\$(?![\w$])"   # $...$ inline math
 )
+RAW_MARKDOWN = re.compile(r"\|\s*:?-{3,}:?\s*\||^#{1,6} \S|\*\*\S[^*]*\*\*")   # table rule, heading, bold
 
 
 def raw_tex(text: str) -> list[str]:
@@ -224,3 +224,9 @@ def raw_tex(text: str) -> list[str]:
             start = max(0, match.start() - 40)
             snippets.append(line[start:start + 100])
     return snippets
+
+
+def raw_markdown(text: str) -> list[str]:
+    """Lines of `text` (visible prose) that are Markdown left unrendered: a pipe-table
+    rule (``|---|``), a ``# heading`` or ``**bold**``."""
+    return [line[:100] for line in text.splitlines() if RAW_MARKDOWN.search(line)]

@@ -13,10 +13,22 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from book_site import (ROOT, Build, LinkChecker, anchors_of, build_book, config_with,
-                       notebook_errors, pages_of, problem_lines, published_tracebacks, raw_tex,
-                       serve, toc_files)
+from book_site import (
+    ROOT,
+    Build,
+    LinkChecker,
+    anchors_of,
+    build_book,
+    config_with,
+    notebook_errors,
+    pages_of,
+    problem_lines,
+    published_tracebacks,
+    raw_markdown,
+    raw_tex,
+    serve,
+    toc_files,
+)
 
 BUILD_DIR = ROOT / "_build" / "test-book"
 DOCS = toc_files(ROOT / "_toc.yml")
@@ -128,6 +140,12 @@ def test_plain_prose_is_not_raw_tex(text: str) -> None:
     assert raw_tex(text) == []
 
 
+def test_raw_markdown_is_found() -> None:
+    assert raw_markdown("| k | phi |\n|---|---|\n| 1 | 1 |") == ["|---|---|"]
+    assert raw_markdown("## Summary") and raw_markdown("a **bold** claim")
+    assert raw_markdown("a | b, and 2 * 3 * 4 - 1") == []
+
+
 def test_link_checker_finds_missing_pages_and_anchors(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_text('<h1 id="top">A</h1><a name="old">x</a>')
     assert anchors_of((tmp_path / "a.html").read_text()) == {"top", "old"}
@@ -197,6 +215,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <p>good math <span class="math">\(w_k\)</span>, bad math <span class="math">\(\frac{1}\)</span>,
 and raw <span class="tex2jax_ignore">$$\rho^{(t)}$$</span> in the text.</p>
 <img src="ok.png" alt=""><img src="missing.png" alt=""><img src="https://example.org/x.png" alt="">
+<p>| k | phi |</p><p>|---|---|</p>
 <a href="#top">fine</a> <a href="#nowhere">no anchor</a> <a href="gone.html">no page</a>
 <script>notDefinedAnywhere();</script>
 <script>addEventListener("load", () => MathJax.startup.promise.then(() => {  // math MathJax never saw
@@ -241,6 +260,7 @@ def test_browser_checks_catch_a_broken_page(scratch_browser) -> None:
     assert any("not typeset" in problem for problem in report.math)   # ignored element
     assert len(report.raw_tex) == 2
     assert "$$\\rho^{(t)}$$" in report.raw_tex[0] and "\\(x\\)" in report.raw_tex[1]
+    assert report.raw_markdown == ["|---|---|"]
     assert sorted(p.split(" -> ")[1] for p in report.broken_links) == [
         "HTTP 404", "no element with id 'nowhere' on that page"]
 
