@@ -19,8 +19,19 @@ from .symbolic import Derivation, SymbolicSPN
 from .tables import markdown_table
 from .verdicts import Verdict, compare_first_order, verdict_table
 
-__all__ = ["printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
+__all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
            "plot_one_step_error", "draw_decompositions", "report", "report_for", "explore"]
+
+class Md(str):
+    """Markdown text that renders as Markdown in Jupyter and the book and shows its source as plain
+    text (so that nbval compares the text itself, not an object's repr)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
 
 _MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
          Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
@@ -31,30 +42,36 @@ def _cell(text: str) -> str:
 
 
 def printed_vs_derived(spn: SymbolicSPN, lhs: str, printed: sp.Expr, derived: sp.Expr,
-                       verdict: str = "") -> str:
+                       verdict: str = "") -> Md:
     """Two display lines, the paper's form above the derived one, and the verdict."""
     out = (f"as printed: $\\displaystyle {lhs} = {spn.latex(printed)}$\n\n"
            f"derived: $\\displaystyle {lhs} = {spn.latex(derived)}$")
-    return out + (f"\n\nverdict: **{verdict}**" if verdict else "")
+    return Md(out + (f"\n\nverdict: **{verdict}**" if verdict else ""))
 
 
 def verdict_markdown(rows: Sequence[dict], columns: Sequence[str] = ("equation", "decomposition", "verdict",
-                                                                     "where", "residual")) -> str:
-    """Rows of :func:`spnlib.verdicts.verdict_table` as a Markdown table (LaTeX cells in $...$)."""
+                                                                     "where", "residual"),
+                     residuals_for: Sequence[str] | None = None) -> Md:
+    """Rows of :func:`spnlib.verdicts.verdict_table` as a Markdown table (LaTeX cells in $...$).
+
+    ``residuals_for``: show residuals only for rows with these verdicts (e.g. ``["does not hold"]``).
+    """
     def fmt(row: dict, col: str) -> str:
         value = row[col]
+        if col == "residual" and residuals_for is not None and row["verdict"] not in residuals_for:
+            return ""
         if col in ("residual", "corrected") and value:
             return f"${_cell(value)}$"
         return _cell(value)
-    return markdown_table([[fmt(r, c) for c in columns] for r in rows], list(columns))
+    return Md(markdown_table([[fmt(r, c) for c in columns] for r in rows], list(columns)))
 
 
-def verdict_matrix(rows: Sequence[dict]) -> str:
+def verdict_matrix(rows: Sequence[dict]) -> Md:
     """Equation x decomposition, one short verdict per cell."""
     decs = list(dict.fromkeys(r["decomposition"] for r in rows))
     eqs = list(dict.fromkeys(r["equation"] for r in rows))
     cell = {(r["equation"], r["decomposition"]): _MARK[r["verdict"]] for r in rows}
-    return markdown_table([[e] + [cell.get((e, d), "") for d in decs] for e in eqs], ["equation", *decs])
+    return Md(markdown_table([[e] + [cell.get((e, d), "") for d in decs] for e in eqs], ["equation", *decs]))
 
 
 def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dict]:
@@ -77,13 +94,13 @@ def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dic
     return rows
 
 
-def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> str:
+def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> Md:
     """w_k = prod_l w^{[l]}_{phi(k,l)} (Eq. 3) for several named decompositions, side by side."""
     spns = [(name, SymbolicSPN(st)) for name, st in structures]
     K = max(s.n_components for _, s in spns)
     rows = [[k + 1] + [f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$" if k < s.n_components else ""
                        for _, s in spns] for k in range(K)]
-    return markdown_table(rows, ["k", *[name for name, _ in spns]])
+    return Md(markdown_table(rows, ["k", *[name for name, _ in spns]]))
 
 
 def plot_one_step_error(structure: Decomposition | Sequence, etas: Sequence[float],
@@ -163,7 +180,7 @@ def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence
     return fig
 
 
-def report(structure: Decomposition | Sequence, name: str | None = None) -> str:
+def report(structure: Decomposition | Sequence, name: str | None = None) -> Md:
     """The whole derivation of one decomposition as Markdown: w_k, rho_k, lambda_k, verdicts."""
     der = Derivation(structure)
     s, dec = der.spn, der.spn.decomposition
@@ -174,10 +191,10 @@ def report(structure: Decomposition | Sequence, name: str | None = None) -> str:
                             for k in range(dec.n_components)],
                            ["k", "depth", "decomposition (Eq. 3)", "derived ρ_k", "derived λ_k"])
     rows = verdict_table([(name or str(dec.tree), dec)])
-    return "\n\n".join([head, comps, verdict_markdown(rows, ("equation", "verdict", "where", "residual"))])
+    return Md("\n\n".join([head, comps, verdict_markdown(rows, ("equation", "verdict", "where", "residual"))]))
 
 
-def report_for(n_layers: int, branching: int, tree: str = "") -> str:
+def report_for(n_layers: int, branching: int, tree: str = "") -> Md:
     """The explorer's callback: :func:`report` of ``balanced((branching,) * n_layers)``, or of ``tree``.
 
     ``tree`` is a nested tuple written in Python (e.g. ``"((0, 1), 2)"``); when
@@ -200,7 +217,7 @@ def report_for(n_layers: int, branching: int, tree: str = "") -> str:
                              "(choose fewer layers or a smaller branching)")
         return report(dec)
     except (InvalidDecompositionError, ValueError) as err:
-        return f"**Cannot derive:** {err}"
+        return Md(f"**Cannot derive:** {err}")
 
 
 def explore():

@@ -130,7 +130,7 @@ def momentum_coefficients(u: Unrolled, t: int, lhs_next: bool = True) -> tuple[d
     equations = [sp.diff(diff, g) for g in u.grad[:t - 1]]
     solution = sp.solve(equations, mu, dict=True)[0] if mu else {}
     residual = sp.factor(sp.expand(diff.xreplace(solution)))
-    return {m: sp.factor(v) for m, v in solution.items()}, residual
+    return {m: sp.factor(solution[m]) for m in mu}, residual
 
 
 def heavy_ball_match(steps: int = 3) -> list[dict]:
@@ -149,7 +149,7 @@ def heavy_ball_match(steps: int = 3) -> list[dict]:
         for tau in range(1, t + 1):
             equations.append(sp.diff(step, u.grad[tau - 1]) - alpha * beta ** (t - tau))
     solutions = sp.solve(equations, [rho, lam, alpha, beta], dict=True)
-    return [s for s in solutions if s.get(alpha, alpha) != 0]
+    return [dict(sorted(s.items(), key=lambda kv: kv[0].name)) for s in solutions if s.get(alpha, alpha) != 0]
 
 
 def relative_step(der: Derivation) -> dict[tuple[int, int], tuple[sp.Expr, sp.Expr]]:
