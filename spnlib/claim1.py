@@ -19,8 +19,8 @@ Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -30,8 +30,16 @@ from .graph import SPN
 from .induced_trees import induced_trees
 from .spread import Interval, mean_interval
 
-__all__ = ["TreeMixture", "sharing_summary", "step_equality", "tree_step", "projected_ascent",
-           "iterations_to_reach", "SpeedResult", "speed_comparison"]
+__all__ = [
+    "SpeedResult",
+    "TreeMixture",
+    "iterations_to_reach",
+    "projected_ascent",
+    "sharing_summary",
+    "speed_comparison",
+    "step_equality",
+    "tree_step",
+]
 
 
 def _check_eta(eta: float) -> float:

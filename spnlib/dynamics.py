@@ -22,18 +22,29 @@ Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from .data import CountedData
 from .decomposition import Decomposition, shallow
 from .fastpath import FactorisedMixture, MixtureParams
-from .spread import Interval, SlopeFit, fit_loglog_slope, mean_interval
+from .spread import Interval, fit_loglog_slope, mean_interval
 
-__all__ = ["FORMS", "OneStepState", "one_step_state", "random_params", "first_order_coefficients",
-           "exact_change", "predicted_change", "one_step_errors", "eta_grid", "SlopeStudy", "slope_study"]
+__all__ = [
+    "FORMS",
+    "OneStepState",
+    "SlopeStudy",
+    "eta_grid",
+    "exact_change",
+    "first_order_coefficients",
+    "one_step_errors",
+    "one_step_state",
+    "predicted_change",
+    "random_params",
+    "slope_study",
+]
 
 FORMS = {
     "chain rule": "eta w_k sum over the whole path of g_l / u_l (deep-model gradients only)",
@@ -185,8 +196,7 @@ class SlopeStudy:
 
     def table(self) -> list[list]:
         """Rows ``[structure, form, mean slope, interval low, interval high]``."""
-        return [[s, f, *(lambda i: (i.estimate, i.low, i.high))(self.slope(s, f))]
-                for s in self.structures for f in self.forms]
+        return [[s, f, *self.slope(s, f).as_tuple()] for s in self.structures for f in self.forms]
 
 
 def slope_study(structures: dict, data: CountedData, seeds: Sequence[int],

@@ -14,17 +14,28 @@ Defined in the book's chapter "Overparameterization in linear regression".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import sympy as sp
 
 from .spread import Interval, mean_interval
 
-__all__ = ["LinearDerivation", "derive_linear", "lp_loss", "lp_gradient", "overparameterized_gradients",
-           "end_to_end_step", "regression_problem", "lp_minimum", "descent_curves", "iterations_to_target",
-           "SpeedComparison", "compare_descent"]
+__all__ = [
+    "LinearDerivation",
+    "SpeedComparison",
+    "compare_descent",
+    "derive_linear",
+    "descent_curves",
+    "end_to_end_step",
+    "iterations_to_target",
+    "lp_gradient",
+    "lp_loss",
+    "lp_minimum",
+    "overparameterized_gradients",
+    "regression_problem",
+]
 
 
 @dataclass(frozen=True)

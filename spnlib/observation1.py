@@ -24,8 +24,8 @@ Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -33,9 +33,20 @@ from .data import CountedData
 from .decomposition import Decomposition, shallow
 from .fastpath import FactorisedMixture, MixtureParams
 
-__all__ = ["OverparameterizedRun", "near_zero_params", "train_overparameterized", "component_groups",
-           "MomentumForm", "momentum_form", "coefficients", "VARIANTS", "fit_rho_lambda",
-           "ShallowRun", "adaptive_momentum_ascent", "drift"]
+__all__ = [
+    "VARIANTS",
+    "MomentumForm",
+    "OverparameterizedRun",
+    "ShallowRun",
+    "adaptive_momentum_ascent",
+    "coefficients",
+    "component_groups",
+    "drift",
+    "fit_rho_lambda",
+    "momentum_form",
+    "near_zero_params",
+    "train_overparameterized",
+]
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ Defined in the book's chapter "Overparameterization in linear regression".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import sqrt
-from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Interval", "t_quantile", "mean_interval", "SlopeFit", "fit_loglog_slope", "plot_band"]
+__all__ = ["Interval", "SlopeFit", "fit_loglog_slope", "mean_interval", "plot_band", "t_quantile"]
 
 # Two-sided 95 % quantiles t_{0.975, df} of Student's t for df = 1..30 (standard table values).
 _T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
@@ -48,6 +48,10 @@ class Interval:
 
     def __str__(self) -> str:
         return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}]"
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        """``(estimate, low, high)``."""
+        return (self.estimate, self.low, self.high)
 
     def excludes(self, value: float) -> bool:
         """True if ``value`` lies outside the interval."""

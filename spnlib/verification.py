@@ -14,24 +14,48 @@ Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
 from .builders import random_spn
-from .claim1 import SpeedResult, TreeMixture, sharing_summary, speed_comparison, step_equality, tree_step
+from .claim1 import (
+    SpeedResult,
+    TreeMixture,
+    sharing_summary,
+    speed_comparison,
+    step_equality,
+    tree_step,
+)
 from .data import CountedData
 from .decomposition import Decomposition, balanced, random_decomposition, released
-from .dynamics import FORMS, SlopeStudy, slope_study
+from .dynamics import SlopeStudy, slope_study
 from .evaluate import log_value
 from .fastpath import FactorisedMixture, MixtureParams
-from .observation1 import (MomentumForm, OverparameterizedRun, ShallowRun, adaptive_momentum_ascent,
-                           coefficients, component_groups, drift, fit_rho_lambda, near_zero_params,
-                           train_overparameterized)
+from .observation1 import (
+    MomentumForm,
+    OverparameterizedRun,
+    ShallowRun,
+    adaptive_momentum_ascent,
+    coefficients,
+    component_groups,
+    drift,
+    fit_rho_lambda,
+    near_zero_params,
+    train_overparameterized,
+)
 
-__all__ = ["SLOPE_STRUCTURES", "first_order_slopes", "slope_summary", "Observation1Study",
-           "observation1_study", "regime_table", "Claim1Study", "claim1_study"]
+__all__ = [
+    "SLOPE_STRUCTURES",
+    "Claim1Study",
+    "Observation1Study",
+    "claim1_study",
+    "first_order_slopes",
+    "observation1_study",
+    "regime_table",
+    "slope_summary",
+]
 
 SLOPE_STRUCTURES = {
     "Fig. 2 (2, 2)": balanced((2, 2)),
@@ -49,8 +73,7 @@ def first_order_slopes(data: CountedData, seeds: Sequence[int] = range(5), **kw)
 
 def slope_summary(study: SlopeStudy) -> dict[str, dict[str, tuple[float, float, float]]]:
     """``{structure: {form: (mean slope, 95 % low, 95 % high)}}`` over seeds."""
-    return {s: {f: (lambda i: (i.estimate, i.low, i.high))(study.slope(s, f)) for f in study.forms}
-            for s in study.structures}
+    return {s: {f: study.slope(s, f).as_tuple() for f in study.forms} for s in study.structures}
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,7 @@ class Claim1Study:
         out = {}
         for kind in self.speed:
             sp = self.speed[kind]
+            final_deep, final_free = sp.final_best()
             entry = {
                 "n_spns": len(self.seeds),
                 "value_residual_max": max(self.value_residual[kind]),
@@ -175,8 +199,8 @@ class Claim1Study:
                 "rank_over_n_trees_max": max(s["rank"] / s["n_trees"] for s in self.sharing[kind]),
                 "private_fraction_max": max(s["private_fraction"] for s in self.sharing[kind]),
                 "own_gradient_share_mean": float(np.mean(self.own_share[kind])),
-                "final_llh_deep_minus_free": (lambda d, f: (float(np.min(d - f)), float(np.max(d - f))))(
-                    *sp.final_best()),
+                "final_llh_deep_minus_free": (float(np.min(final_deep - final_free)),
+                                              float(np.max(final_deep - final_free))),
             }
             for q in fractions:
                 iv, unfinished = sp.deep_speedup(q)

@@ -3,17 +3,29 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import random_data
 
-from spnlib.builders import decomposed_spn, factorised_component, indicator_pairs, random_spn
-from spnlib.claim1 import (SpeedResult, TreeMixture, iterations_to_reach, projected_ascent, sharing_summary,
-                           speed_comparison, step_equality, tree_step)
+from spnlib.builders import (
+    decomposed_spn,
+    factorised_component,
+    indicator_pairs,
+    random_spn,
+)
+from spnlib.claim1 import (
+    TreeMixture,
+    iterations_to_reach,
+    projected_ascent,
+    sharing_summary,
+    speed_comparison,
+    step_equality,
+    tree_step,
+)
 from spnlib.data import CountedData
 from spnlib.decomposition import balanced
 from spnlib.evaluate import log_likelihood_and_gradient, log_value
 from spnlib.induced_trees import TooManyTreesError
-
-from strategies import random_data
 
 D = 5
 
@@ -126,7 +138,7 @@ def test_speed_comparison_routes_agree_and_summaries(data):
     if iv is not None:
         assert iv.estimate == pytest.approx(np.exp(np.mean(np.log(f[ok] / d[ok]))))
     cd, cf = a.best_curves(0.9)
-    assert cd.shape == (3, 16)
+    assert cd.shape == cf.shape == (3, 16)
     with pytest.raises(ValueError, match="fraction"):
         a.targets(0.0)
     with pytest.raises(ValueError, match="route"):

@@ -3,16 +3,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import decompositions, random_data
 
 from spnlib.data import CountedData
 from spnlib.decomposition import balanced, random_decomposition, released, shallow
-from spnlib.dynamics import (FORMS, eta_grid, exact_change, first_order_coefficients, one_step_errors,
-                             one_step_state, predicted_change, random_params, slope_study)
+from spnlib.dynamics import (
+    FORMS,
+    eta_grid,
+    exact_change,
+    first_order_coefficients,
+    one_step_errors,
+    one_step_state,
+    predicted_change,
+    random_params,
+    slope_study,
+)
 from spnlib.evaluate import log_likelihood_and_gradient
 from spnlib.fastpath import FactorisedMixture
-
-from strategies import decompositions, random_data
 
 D = 5
 

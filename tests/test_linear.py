@@ -4,11 +4,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spnlib.linear import (compare_descent, derive_linear, descent_curves, end_to_end_step,
-                           iterations_to_target, lp_gradient, lp_loss, lp_minimum,
-                           overparameterized_gradients, regression_problem)
+from spnlib.linear import (
+    compare_descent,
+    derive_linear,
+    descent_curves,
+    end_to_end_step,
+    iterations_to_target,
+    lp_gradient,
+    lp_loss,
+    lp_minimum,
+    overparameterized_gradients,
+    regression_problem,
+)
 from spnlib.spread import fit_loglog_slope
 
 

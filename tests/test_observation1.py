@@ -3,17 +3,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import random_data
 
 from spnlib.data import CountedData
 from spnlib.decomposition import balanced, random_decomposition, released, shallow
 from spnlib.evaluate import log_likelihood_and_gradient
 from spnlib.fastpath import FactorisedMixture, MixtureParams
-from spnlib.observation1 import (VARIANTS, MomentumForm, adaptive_momentum_ascent, coefficients,
-                                 component_groups, drift, fit_rho_lambda, momentum_form, near_zero_params,
-                                 train_overparameterized)
-
-from strategies import random_data
+from spnlib.observation1 import (
+    VARIANTS,
+    MomentumForm,
+    adaptive_momentum_ascent,
+    coefficients,
+    component_groups,
+    drift,
+    fit_rho_lambda,
+    momentum_form,
+    near_zero_params,
+    train_overparameterized,
+)
 
 D = 5
 
@@ -70,7 +79,7 @@ def test_fit_recovers_known_coefficients_from_a_synthetic_run():
     np.testing.assert_allclose(rho_fit[:, :5], rho[:, :5], rtol=1e-8)
     np.testing.assert_allclose(lam_fit[:, :5], lam[:, :5], rtol=1e-8, atol=1e-12)
     assert np.all(np.isnan(rho_fit[:, 5])) and np.all(residual < 1e-10)
-    rho_one, _, res_one = fit_rho_lambda(W, G, [np.arange(6)])      # one shared scalar cannot fit
+    _, _, res_one = fit_rho_lambda(W, G, [np.arange(6)])      # one shared scalar cannot fit
     assert np.median(res_one) > 1e-3
 
 
@@ -107,7 +116,7 @@ def test_exact_coefficients_describe_the_run(run3):
     P, eta = run3.upper_products(), run3.eta
     t, tau = 30, 12
     assert form.mu[t, tau] == pytest.approx(eta * (P[t + 1] - P[t]) * P[tau], rel=1e-9)
-    rho_fit, lam_fit, residual = fit_rho_lambda(run3.weights, run3.shallow_grads, component_groups(released(3)))
+    rho_fit, _, residual = fit_rho_lambda(run3.weights, run3.shallow_grads, component_groups(released(3)))
     np.testing.assert_allclose(rho_fit, form.rho, rtol=1e-6)
     assert np.max(residual) < 1e-9
     first = coefficients(run3, "first order")

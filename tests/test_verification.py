@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strategies import random_data
 
 from spnlib.data import CountedData
 from spnlib.decomposition import balanced, released
-from spnlib.verification import (SLOPE_STRUCTURES, claim1_study, first_order_slopes, observation1_study,
-                                 regime_table, slope_summary)
-
-from strategies import random_data
+from spnlib.verification import (
+    SLOPE_STRUCTURES,
+    claim1_study,
+    first_order_slopes,
+    observation1_study,
+    regime_table,
+    slope_summary,
+)
 
 D = 5
 
@@ -54,7 +59,7 @@ def test_claim1_study_summary(data):
                          equality_steps=3)
     summary = study.summary(fractions=(0.9,))
     assert set(summary) == {"shared", "tree-shaped"}
-    for kind, s in summary.items():
+    for s in summary.values():
         assert s["n_spns"] == 2 and s["value_residual_max"] < 1e-10 and s["step_residual_max"] < 1e-10
         assert s["private_fraction_max"] == 0.0 and 0 < s["rank_over_n_trees_max"] < 1
         assert 0 < s["own_gradient_share_mean"] < 1
