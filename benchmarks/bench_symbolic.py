@@ -54,8 +54,8 @@ def main(repeat: int = 5) -> None:
     times = {(name, what): [] for name in CASES for what in ("derive", "verdicts")}
     for _ in range(repeat):
         for name, dec in CASES.items():
-            times[(name, "derive")].append(cold(lambda: derive(dec)))
-            times[(name, "verdicts")].append(cold(lambda: verdict_table([dec])))
+            times[(name, "derive")].append(cold(lambda dec=dec: derive(dec)))
+            times[(name, "verdicts")].append(cold(lambda dec=dec: verdict_table([dec])))
     print(f"SymPy derivation, {repeat} cold repetitions each (median / max, seconds)")
     for name, dec in CASES.items():
         d, v = np.array(times[(name, "derive")]), np.array(times[(name, "verdicts")])

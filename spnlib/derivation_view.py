@@ -9,7 +9,7 @@ Defined in the book's chapter "The derivation".
 from __future__ import annotations
 
 import ast
-from typing import Sequence
+from collections.abc import Sequence
 
 import sympy as sp
 
@@ -146,38 +146,37 @@ def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence
     fig, axes = plt.subplots(1, len(structures), figsize=(2.6 * len(structures), 3.0), squeeze=False)
     for ax, (name, st) in zip(axes[0], structures):
         dec = st if isinstance(st, Decomposition) else Decomposition(st)
-        counters = [0] * dec.n_layers
-        slot = iter(range(dec.n_components))
-
-        def place(node, depth: int) -> float:      # returns the node's x; draws its subtree
-            first = counters[depth]
-            counters[depth] += len(node)
-            xs = []
-            for i, child in enumerate(node):
-                if isinstance(child, int):
-                    x = float(next(slot))
-                    ax.plot([x], [-depth - 1], marker="^", ms=11, color="0.85", mec="k", zorder=3)
-                    ax.text(x, -depth - 1.4, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=8)
-                else:
-                    x = place(child, depth + 1)
-                xs.append(x)
-            x0 = sum(xs) / len(xs)
-            for i, x in enumerate(xs):
-                ax.plot([x0, x], [-depth, -depth - 1], color="0.4", lw=0.8, zorder=1)
-                if edge_labels:
-                    ax.text((x0 + x) / 2, -depth - 0.5, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=7,
-                            ha="center", va="center", bbox=dict(fc="w", ec="none", pad=0.2), zorder=2)
-            ax.plot([x0], [-depth], marker="o", ms=10, color="w", mec="k", zorder=3)
-            ax.text(x0, -depth, "+", ha="center", va="center", fontsize=8, zorder=4)
-            return x0
-
-        place(dec.tree, 0)
+        _draw_tree(ax, dec.tree, 0, [0] * dec.n_layers, iter(range(dec.n_components)), edge_labels)
         ax.set_title(name, fontsize=9)
         ax.set_xlim(-0.7, dec.n_components - 0.3)
         ax.set_ylim(-dec.n_layers - 1.7, 0.4)
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def _draw_tree(ax, node: tuple, depth: int, counters: list[int], slot, edge_labels: bool) -> float:
+    """Draw the subtree of a sum node at ``depth``; returns its x (components get x = 0, 1, ...)."""
+    first = counters[depth]
+    counters[depth] += len(node)
+    xs = []
+    for child in node:
+        if isinstance(child, int):
+            x = float(next(slot))
+            ax.plot([x], [-depth - 1], marker="^", ms=11, color="0.85", mec="k", zorder=3)
+            ax.text(x, -depth - 1.4, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=8)
+        else:
+            x = _draw_tree(ax, child, depth + 1, counters, slot, edge_labels)
+        xs.append(x)
+    x0 = sum(xs) / len(xs)
+    for i, x in enumerate(xs):
+        ax.plot([x0, x], [-depth, -depth - 1], color="0.4", lw=0.8, zorder=1)
+        if edge_labels:
+            ax.text((x0 + x) / 2, -depth - 0.5, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=7,
+                    ha="center", va="center", bbox={"fc": "w", "ec": "none", "pad": 0.2}, zorder=2)
+    ax.plot([x0], [-depth], marker="o", ms=10, color="w", mec="k", zorder=3)
+    ax.text(x0, -depth, "+", ha="center", va="center", fontsize=8, zorder=4)
+    return x0
 
 
 def report(structure: Decomposition | Sequence, name: str | None = None) -> Md:

@@ -19,7 +19,7 @@ Defined in the book's chapter "The derivation".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import sympy as sp

@@ -29,7 +29,7 @@ Defined in the book's chapter "The derivation".
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from functools import cache
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import sympy as sp
@@ -201,7 +201,7 @@ def check_equations(structure: Decomposition | Sequence | Derivation, name: str 
         and see its verdict change.
     """
     der = structure if isinstance(structure, Derivation) else Derivation(structure)
-    s, eta = der.spn, der.spn.eta
+    s = der.spn
     enc = {n: getattr(pe, n) for n in pe.__all__}
     enc.update(overrides or {})
     dec_name = name or str(s.decomposition.tree)
@@ -244,10 +244,12 @@ def check_equations(structure: Decomposition | Sequence | Derivation, name: str 
         na="no component with w_k = w^[0] w^[1]")
     add("Eq. 11-12", "w_k + ρ ∇w_k + λ w_k (Fig. 2)", _update_items(der, lambda k: enc["eq11"](s, k), fig2),
         na="no component with w_k = w^[0] w^[1]")
-    derived_form = lambda w: _derived_eq13(der, int(w.split("= ")[1]) - 1)  # noqa: E731
+    def derived_form(where: str):
+        return _derived_eq13(der, int(where.split("= ")[1]) - 1)
+
     for reading, label in (("sum layers", "L = sum layers"), ("eq3", "L = Eq. 3's upper index")):
         add(f"Eq. 13 ({label})", "w_k + ρ ∇w_k + λ w_k, any tree",
-            _update_items(der, lambda k: enc["eq13"](s, k, reading)[0], K), corrected=derived_form)
+            _update_items(der, lambda k, reading=reading: enc["eq13"](s, k, reading)[0], K), corrected=derived_form)
     add("Eq. 13 corrected", "last weight pulled out: ρ_k, λ_k over l < d_k - 1",
         _update_items(der, lambda k: enc["eq13_corrected"](s, k)[0], K))
     _eq14(der, add)
@@ -259,8 +261,9 @@ EQ14_STEPS = 3   # Eq. 14 is checked at t = 3: w^{(4)} against the gradients of 
 
 def _eq14(der: Derivation, add) -> None:
     """Eq. 14, as printed and with w^{(t+1)} on the left, for every component's first-order recursion."""
-    for lhs_next, eq, claim in ((False, "Eq. 14 as printed", "w^(t) = w^(t) + ρ∇^(t) + Σ μ ∇^(τ)"),
-                                (True, "Eq. 14 with w^(t+1) on the left", "w^(t+1) = w^(t) + ρ∇^(t) + Σ μ ∇^(τ)")):
+    forms = ((False, "Eq. 14 as printed", "w^(t) = w^(t) + ρ∇^(t) + Σ μ ∇^(τ)"),
+             (True, "Eq. 14 with w^(t+1) on the left", "w^(t+1) = w^(t) + ρ∇^(t) + Σ μ ∇^(τ)"))
+    for lhs_next, eq, claim in forms:
         items, names = [], {}
         for k in range(der.spn.n_components):
             flat = der.lam[k] == 0    # a component directly under the root: plain gradient ascent
@@ -270,7 +273,7 @@ def _eq14(der: Derivation, add) -> None:
         add(eq, claim, items, condition="w_k^(1) = 0" if lhs_next else "", names=names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _eq14_verdict(lhs_next: bool, flat: bool) -> tuple[Verdict, sp.Expr, dict]:
     u = unroll(EQ14_STEPS, no_lambda=flat)
     _, r = momentum_coefficients(u, EQ14_STEPS, lhs_next)
@@ -288,10 +291,9 @@ def _verdict_exact(der: Derivation, derived: sp.Expr, printed: sp.Expr) -> tuple
     return (Verdict.EXACT if r == 0 else Verdict.FAILS), r
 
 
-def _derived_eq13(der: Derivation, k: int) -> sp.Expr:
-    """w_k + rho_k nabla_{w_k} + lambda_k w_k with the derived rho_k, lambda_k (component level)."""
-    s = der.spn
-    return sp.Eq(sp.Symbol("rho"), der.rho[k]), sp.Eq(sp.Symbol("lambda"), der.lam[k])
+def _derived_eq13(der: Derivation, k: int) -> tuple[sp.Expr, sp.Expr]:
+    """The derived rho_k and lambda_k (lambda with the layer gradients as placeholders)."""
+    return sp.Eq(sp.Symbol("rho"), der.rho[k]), sp.Eq(sp.Symbol("lambda"), der.lam_layer_form(k))
 
 
 def verdict_table(structures: Iterable[Decomposition | Sequence | tuple[str, Decomposition]],

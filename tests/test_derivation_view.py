@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from spnlib.decomposition import balanced
-from spnlib.derivation_view import (eq13_breakdown, explore, printed_vs_derived, report, report_for,
-                                    verdict_markdown, verdict_matrix)
+from spnlib.derivation_view import (Md, decomposition_table, draw_decompositions, eq13_breakdown, explore,
+                                    plot_one_step_error, printed_vs_derived, report, report_for, verdict_markdown,
+                                    verdict_matrix)
 from spnlib.symbolic import Derivation
 from spnlib.verdicts import verdict_table
 
@@ -60,3 +61,24 @@ def test_explorer_builds():
     pytest.importorskip("ipywidgets")
     box = explore()
     assert len(box.children) == 3
+
+
+def test_markdown_text_shows_itself_as_plain_text():
+    md = Md("| a |")
+    assert repr(md) == "| a |" and md._repr_markdown_() == "| a |" and isinstance(md, str)
+
+
+def test_decomposition_table_and_tree_drawing():
+    table = decomposition_table([("Fig. 2", balanced((2, 2))), ("unbalanced", ((0, 1), 2))])
+    assert "$w_{3} = w^{[0]}_{2}$" in table and "$w_{4} = w^{[0]}_{2} w^{[1]}_{4}$" in table
+    fig = draw_decompositions([("Fig. 2", balanced((2, 2))), ("unbalanced", ((0, 1), 2))])
+    labels = {t.get_text() for t in fig.axes[1].texts}
+    assert {"$w^{[0]}_{1}$", "$w^{[0]}_{2}$", "$w^{[1]}_{1}$", "$w^{[1]}_{2}$", "$C_{3}$"} <= labels
+    assert "$w^{[1]}_{3}$" not in labels         # the unbalanced tree has two layer-1 weights
+
+
+def test_one_step_error_plot_returns_the_errors():
+    fig, errors = plot_one_step_error(balanced((2, 2)), [1e-4, 1e-3], scales=(1.0, 0.1), seeds=(0, 1),
+                                      mark=(1e6, "paper"))
+    assert errors.shape == (2, 2, 2) and len(fig.axes) == 2
+    assert (errors[1] > errors[0]).all()          # smaller weights, same eta: larger error

@@ -1,7 +1,6 @@
 """Eq. 14: the unrolled first-order recursion, the momentum coefficients, and when first order is accurate."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import sympy as sp
 
@@ -12,7 +11,7 @@ from spnlib.symbolic import Derivation
 
 
 def test_unrolled_weights_are_past_gradients_times_growth_factors():
-    """w^{(t)} = prod (1 + lambda) w^{(1)} + sum_tau rho^{(tau)} prod_{s = tau+1}^{t-1} (1 + lambda^{(s)}) nabla^{(tau)}."""
+    """w^{(t)} = prod (1 + lambda) w^{(1)} + sum_tau rho^{(tau)} prod_{s>tau} (1 + lambda^{(s)}) nabla^{(tau)}."""
     u = unroll(4)
     for t in range(2, 6):
         for tau in range(1, t):
