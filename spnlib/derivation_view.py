@@ -143,13 +143,14 @@ def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence
     at their own depth, edges labelled with their layer weight w^{[l]}_j (1-based j)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(structures), figsize=(2.6 * len(structures), 3.0), squeeze=False)
-    for ax, (name, st) in zip(axes[0], structures):
-        dec = st if isinstance(st, Decomposition) else Decomposition(st)
+    decs = [st if isinstance(st, Decomposition) else Decomposition(st) for _, st in structures]
+    depth = max(d.n_layers for d in decs)
+    fig, axes = plt.subplots(1, len(decs), figsize=(2.6 * len(decs), 0.7 * depth + 0.9), squeeze=False)
+    for ax, (name, _), dec in zip(axes[0], structures, decs):
         _draw_tree(ax, dec.tree, 0, [0] * dec.n_layers, iter(range(dec.n_components)), edge_labels)
         ax.set_title(name, fontsize=9)
         ax.set_xlim(-0.7, dec.n_components - 0.3)
-        ax.set_ylim(-dec.n_layers - 1.7, 0.4)
+        ax.set_ylim(-depth - 0.6, 0.4)
         ax.axis("off")
     fig.tight_layout()
     return fig
