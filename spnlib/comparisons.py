@@ -3,7 +3,7 @@
 * :func:`rate_sweep` trains every (eta, depth, run) of a protocol in batches (one
   learning rate per model) and :func:`sweep_summary` condenses it: final LLH,
   updates to close 90 % of the gap to the best value of the whole sweep, and
-  whether the curves go down at some point (overshooting).
+  the largest single-update drop of the curves (overshooting).
 * :func:`tune_rate` picks an optimiser's learning rate on *tuning* seeds (the
   largest mean train LLH averaged over all iterations, i.e. area under the curve),
   and :func:`optimiser_runs` trains the tuned configurations on separate
@@ -84,7 +84,8 @@ class SweepSummary:
     needed_median : median updates to close 90 % of the gap from the initial value to the best
         final value of the whole sweep (inf if most runs never do).
     reached : share of runs that close it.
-    overshoot : share of runs whose curve drops by more than ``drop`` at some update.
+    largest_drop : median over runs of the largest decrease of the train LLH in one update (0 if it never
+        decreases): gradient ascent with a step that is too large overshoots.
     initial, best : the gap's ends.
     """
 
@@ -93,20 +94,20 @@ class SweepSummary:
     final_mean: np.ndarray
     needed_median: np.ndarray
     reached: np.ndarray
-    overshoot: np.ndarray
+    largest_drop: np.ndarray
     initial: float
     best: float
 
 
-def sweep_summary(curves: np.ndarray, etas: Sequence[float], depths: Sequence[int], fraction: float = 0.9,
-                  drop: float = 1e-3) -> SweepSummary:
+def sweep_summary(curves: np.ndarray, etas: Sequence[float], depths: Sequence[int],
+                  fraction: float = 0.9) -> SweepSummary:
     """Condense :func:`rate_sweep` output; see :class:`SweepSummary`."""
     c = np.asarray(curves)
     initial, best = float(c[..., 0].mean()), float(c[..., -1].max())
     needed = np.array([[iterations_to_fraction(runs, initial, best, fraction) for runs in row] for row in c])
-    falls = (np.diff(c, axis=-1) < -drop).any(axis=-1)
+    drops = np.maximum(-np.diff(c, axis=-1), 0.0).max(axis=-1)
     return SweepSummary(np.asarray(etas, dtype=float), tuple(int(L) for L in depths), c[..., -1].mean(axis=-1),
-                        np.median(needed, axis=-1), np.isfinite(needed).mean(axis=-1), falls.mean(axis=-1),
+                        np.median(needed, axis=-1), np.isfinite(needed).mean(axis=-1), np.median(drops, axis=-1),
                         initial, best)
 
 

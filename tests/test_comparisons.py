@@ -28,9 +28,12 @@ def test_rate_sweep_shapes_and_batching_do_not_matter():
                        max_models=4).reshape(sweep.shape)
     assert np.allclose(sweep, small, rtol=1e-13)
     s = sweep_summary(sweep, etas, (1, 2))
-    assert s.final_mean.shape == s.needed_median.shape == s.reached.shape == s.overshoot.shape == (3, 2)
+    assert s.final_mean.shape == s.needed_median.shape == s.reached.shape == s.largest_drop.shape == (3, 2)
     assert s.best == pytest.approx(sweep[..., -1].max())
-    assert np.all((0 <= s.reached) & (s.reached <= 1))
+    assert np.all((0 <= s.reached) & (s.reached <= 1)) and np.all(s.largest_drop >= 0)
+    falling = sweep.copy()
+    falling[0, 0, :, 5] -= 1.0                                   # every run of (eta 0, L 1) drops by 1 once
+    assert sweep_summary(falling, etas, (1, 2)).largest_drop[0, 0] > 0.9
 
 
 def test_tune_rate_picks_the_largest_area_under_the_curve():
