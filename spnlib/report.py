@@ -128,6 +128,18 @@ class Evidence:
         return acceleration_summary(self.data)
 
     @cached_property
+    def observation1(self) -> dict:
+        """The verification chapter's Observation 1 study (its settings), summarised."""
+        from .verification import observation1_study
+        return observation1_study(self.data).summary()
+
+    @cached_property
+    def claim1(self) -> dict:
+        """The verification chapter's Claim 1 study (its settings; about two minutes), summarised."""
+        from .verification import claim1_study
+        return claim1_study(self.data).summary()
+
+    @cached_property
     def network_checks(self) -> dict[str, float]:
         """Fig. 2 vs the shallow network with w_k = product of layer weights, and the sum over
         its induced trees vs its value: largest |log difference| over all 2^3 states."""
@@ -250,27 +262,34 @@ def default_claims() -> list[Claim]:
     """The registry: every claim of the paper whose computation exists in spnlib."""
     from . import report_rules as r
     eq = r.equation_rule
+    layer_gradients, one_step = "Gradients of the layer weights: Eqs. 5-7", "One step of gradient ascent: Eqs. 8-10"
     first = r.HOLDS_FIRST_ORDER
     return [
         Claim("sec21-gradients", "Sec. 2.1", "gradients of the $\\ell_p$ loss of $w$ and of $w = w_1 w_2$",
               "linear_networks", "The model and its gradients", r.linear_gradients),
         Claim("sec21-update", "Sec. 2.1", "end-to-end update $w - \\rho \\nabla_w - \\lambda w$ (Arora et al.)",
               "linear_networks", "The first-order update against a real step", r.linear_update),
-        Claim("eq1", "Eq. 1", "the log-likelihood of the data set", "derivation", "", eq("Eq. 1")),
-        Claim("eq2", "Eq. 2", "the gradient of a mixture weight $w_k$", "derivation", "", eq("Eq. 2")),
+        Claim("eq1", "Eq. 1", "the log-likelihood of the data set", "derivation", "The objective: Eq. 1", eq("Eq. 1")),
+        Claim("eq2", "Eq. 2", "the gradient of a mixture weight $w_k$", "derivation", "The shallow gradient: Eq. 2", eq("Eq. 2")),
         Claim("eq3-4", "Eqs. 3-4", "decomposed weights compute the same function (equally expressive)",
               "spns", "Fig. 2: the same weights, decomposed",
               r.network_identity("expressiveness", "Fig. 2 vs the shallow network with the same $w_k$")),
-        Claim("eq5", "Eq. 5", "gradient of a last-layer weight (Fig. 2)", "derivation", "", eq("Eq. 5")),
-        Claim("eq6", "Eq. 6", "gradient of a root weight (Fig. 2)", "derivation", "", eq("Eq. 6")),
-        Claim("eq7", "Eq. 7", "gradient of any layer weight", "derivation", "", eq("Eq. 7")),
-        Claim("eq8-9", "Eqs. 8-9", "one gradient step on $w_k$ (Fig. 2)", "derivation", "", eq("Eq. 8-9")),
-        Claim("eq10", "Eq. 10", "its expansion in $\\eta$", "derivation", "", eq("Eq. 10", first)),
-        Claim("eq11-12", "Eqs. 11-12", "$w_k + \\rho \\nabla_{w_k} + \\lambda w_k$ (Fig. 2)", "derivation", "",
-              eq("Eq. 11-12", first)),
+        Claim("eq5", "Eq. 5", "gradient of a last-layer weight (Fig. 2)", "derivation", layer_gradients, eq("Eq. 5")),
+        Claim("eq6", "Eq. 6", "gradient of a root weight (Fig. 2)", "derivation", layer_gradients, eq("Eq. 6")),
+        Claim("eq7", "Eq. 7", "gradient of any layer weight", "derivation", layer_gradients, eq("Eq. 7")),
+        Claim("eq8-9", "Eqs. 8-9", "one gradient step on $w_k$ (Fig. 2)", "derivation", one_step, eq("Eq. 8-9")),
+        Claim("eq10", "Eq. 10", "its expansion in $\\eta$", "derivation", one_step, eq("Eq. 10", first)),
+        Claim("eq11-12", "Eqs. 11-12", "$w_k + \\rho \\nabla_{w_k} + \\lambda w_k$ (Fig. 2)", "derivation",
+              "The first-order dynamics: Eqs. 11 and 12", eq("Eq. 11-12", first)),
         Claim("eq13", "Eq. 13", "the same for any decomposition, with its $\\rho$ and $\\lambda$",
-              "derivation", "", r.eq13),
-        Claim("eq14", "Eq. 14", "past gradients as momentum terms", "derivation", "", r.eq14),
+              "derivation", "Any decomposition: Eq. 13", r.eq13),
+        Claim("eq14", "Eq. 14", "past gradients as momentum terms", "derivation",
+              "Observation 1 and Eq. 14: momentum", r.eq14),
+        Claim("obs1", "Observation 1", "gradient ascent on an overparameterized SPN is gradient ascent with "
+              "adaptive, time-varying rates and momentum (small $\\eta$, near-zero weights)",
+              "verification", "Many steps: Observation 1", r.observation1),
+        Claim("claim1", "Claim 1", "the same holds for any deep SPN, as a mixture of its induced trees",
+              "verification", "Claim 1: deep SPNs as mixtures of induced trees", r.claim1),
         Claim("trees", "Sec. 3, induced trees", "an SPN is the mixture of its induced trees (Definition 1)",
               "spns", "Induced trees",
               r.network_identity("induced_trees", "sum over the induced trees of Fig. 2 vs its value")),
@@ -279,7 +298,7 @@ def default_claims() -> list[Claim]:
         Claim("fig3-runs", "Sec. 3.1", "curves estimated over 2 independent re-runs (random structures)",
               "experiment", "The released code's protocol", r.two_runs),
         Claim("fig3-faster", "Sec. 3.1", "more sum layers lead to faster optimisation",
-              "beyond", "", r.deeper_is_faster),
+              "beyond", "Robustness over seeds", r.deeper_is_faster),
         Claim("fig3-half", "Sec. 3.1", "$L = 3$ is near optimal after half the iterations of $L = 1$",
-              "beyond", "", r.half_the_iterations),
+              "beyond", "Robustness over seeds", r.half_the_iterations),
     ]
