@@ -146,15 +146,16 @@ class MixtureBatch:
         cached = self._cache
         if cached is not None and cached[0] is data:
             return cached[1]
+        self._any_missing = data.has_missing
         U = data.ones.shape[0]
         ones = np.hstack([data.ones, np.ones((U, 1))])
         width = max(_MIN_BLOCK_WIDTH, _BLOCK_ELEMENTS // (self.n_models * self.n_components))
         blocks = []
         for a in range(0, U, width):
             b = min(U, a + width)
-            missing = data.missing[a:b] if data.has_missing else None
+            missing = data.missing[a:b] if self._any_missing else None
             blocks.append((np.ascontiguousarray(ones[a:b].T), np.ascontiguousarray(ones[a:b]),
-                           data.counts[a:b], missing))
+                           data.counts[a:b] / data.n_samples, missing))
         self._cache = (data, blocks)
         return blocks
 
@@ -197,13 +198,13 @@ class MixtureBatch:
         """Mean log f(x_n) - log f(*) of every model, shape (M,)."""
         self.check(params)
         self._check_data(data)
-        self._any_missing = data.has_missing
+        blocks = self._augmented(data)
         _, coef, missing_coef, _, log_z = self._coefficients(params)
         total = np.zeros(self.n_models)
-        for block in self._augmented(data):
+        for block in blocks:
             *_, log_f = self._block_forward(coef, missing_coef, block)
             total += log_f @ block[2]
-        return total / data.n_samples - log_z
+        return total - log_z
 
     def llh_and_log_grad(self, params: BatchParams, data: CountedData) -> tuple[np.ndarray, BatchParams]:
         """Mean log-likelihoods (M,) and the gradients with respect to the *log* of every weight.
@@ -215,26 +216,25 @@ class MixtureBatch:
         """
         self.check(params)
         self._check_data(data)
-        self._any_missing = data.has_missing
+        blocks = self._augmented(data)
         M, K, D = self.n_models, self.n_components, self.n_variables
         s, coef, missing_coef, log_zk, log_z = self._coefficients(params)
-        N = data.n_samples
         llh = np.zeros(M)
         sums = np.zeros((M * K, D + 1))         # sum_n r_k(x_n) [x_nd = 1] and, last, sum_n r_k(x_n)
-        at_missing = np.zeros((M * K, D)) if data.has_missing else None
-        for block in self._augmented(data):
+        at_missing = np.zeros((M * K, D)) if self._any_missing else None
+        for block in blocks:
             e, total, log_f = self._block_forward(coef, missing_coef, block)
             if not np.all(np.isfinite(log_f)):
                 raise ValueError("a data row has probability 0 (or overflow) under a model; "
                                  "the gradient is undefined")
-            counts = block[2]
-            llh += log_f @ counts
-            e *= (counts / N / total)[:, None, :]              # responsibilities r_k(x_n) times row weight
+            weights = block[2]                                  # count / N of every distinct row
+            llh += log_f @ weights
+            e *= (weights / total)[:, None, :]                  # responsibilities r_k(x_n) times row weight
             resp = e.reshape(M * K, -1)
-            sums += resp @ block[1]
+            sums += (block[0] @ resp.T).T
             if at_missing is not None:
                 at_missing += resp @ block[3]
-        llh = llh / N - log_z
+        llh -= log_z
         resp_star = np.exp(log_zk - log_z[:, None]).reshape(M * K)    # w_k C_k(*) / f(*)
         at_one, at_all = sums[:, :D], sums[:, D]
         at_zero = at_all[:, None] - at_one

@@ -40,18 +40,42 @@ def _train_data(dataset: str) -> CountedData:
     return CountedData.from_array(load_debd(dataset, "train"))
 
 
-@lru_cache(maxsize=64)
-def settings_curves(eta: float, depth: int, protocol: str = "perturbed", dataset: str = "nltcs",
+_CURVES: dict[tuple, np.ndarray] = {}
+_CACHE_SIZE = 128
+
+
+def _protocol_runs(protocol: str, eta: float, seeds: int):
+    proto = get_protocol(protocol).with_changes(eta=check_eta(eta))
+    deterministic = proto.init == "released" and not (proto.perturbation or proto.gradient_noise or proto.ulp_share)
+    return proto, 1 if deterministic else int(seeds)
+
+
+def settings_curves(eta: float, depths: int | tuple[int, ...], protocol: str = "perturbed", dataset: str = "nltcs",
                     seeds: int = 3) -> np.ndarray:
-    """Train curves (runs, T) of one setting; cached. Seeds 0 .. seeds-1 (the faithful protocol: 1 run)."""
+    """Train curves (runs, T) of one setting, or (n_depths, runs, T) for a tuple of depths; cached.
+
+    Seeds 0 .. seeds-1 (the faithful protocol has no randomness: 1 run). Depths not yet in the
+    cache are trained together in one batch.
+    """
     if dataset not in EXPLORER_DATASETS:
         raise ValueError(f"unknown dataset {dataset!r} for the explorer; choose one of {', '.join(EXPLORER_DATASETS)}")
     if int(seeds) != seeds or seeds < 1:
         raise ValueError(f"the number of seeds must be a positive integer, got {seeds!r}")
-    proto = get_protocol(protocol).with_changes(eta=check_eta(eta))
-    deterministic = proto.init == "released" and not (proto.perturbation or proto.gradient_noise or proto.ulp_share)
-    runs = 1 if deterministic else int(seeds)
-    return run_protocol(proto, _train_data(dataset), (int(depth),), dataset=dataset, runs=runs).train[0]
+    many = isinstance(depths, tuple)
+    wanted = tuple(int(L) for L in (depths if many else (depths,)))
+    proto, runs = _protocol_runs(protocol, eta, seeds)
+    key = (protocol, float(eta), dataset, runs)
+    missing = tuple(L for L in wanted if key + (L,) not in _CURVES)
+    if missing:
+        train = run_protocol(proto, _train_data(dataset), missing, dataset=dataset, runs=runs).train
+        if len(_CURVES) + len(missing) > _CACHE_SIZE:
+            _CURVES.clear()
+        _CURVES.update({key + (L,): c for L, c in zip(missing, train)})
+    out = np.stack([_CURVES[key + (L,)] for L in wanted])
+    return out if many else out[0]
+
+
+settings_curves.cache_clear = _CURVES.clear     # type: ignore[attr-defined]
 
 
 def draw_settings(eta: float = 0.01, depth: int = 3, protocol: str = "perturbed", dataset: str = "nltcs",
@@ -73,8 +97,9 @@ def draw_settings(eta: float = 0.01, depth: int = 3, protocol: str = "perturbed"
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     out = {}
-    for L, style in ((1, "--"), (int(depth), "-")) if depth != 1 else ((1, "-"),):
-        c = settings_curves(eta, L, protocol, dataset, seeds)
+    pairs = ((1, "--"), (int(depth), "-")) if depth != 1 else ((1, "-"),)
+    curves = settings_curves(eta, tuple(L for L, _ in pairs), protocol, dataset, seeds)
+    for (L, style), c in zip(pairs, curves):
         it = np.arange(1, c.shape[1] + 1)
         mean, low, high = mean_band(c) if c.shape[0] > 1 else (c[0], c[0], c[0])
         ax.plot(it, mean, style, color=depth_colour(L), lw=1.5, label=f"L = {L} (mean of {c.shape[0]})")
