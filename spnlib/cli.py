@@ -90,7 +90,8 @@ def reproduce(args: argparse.Namespace) -> Path:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a directory")
     data = CountedData.from_array(load_debd(args.dataset, "train"))
-    test = CountedData.from_array(load_debd(args.dataset, "test")) if (args.test or protocol.name == "updated") else None
+    with_test = args.test or protocol.name == "updated"
+    test = CountedData.from_array(load_debd(args.dataset, "test")) if with_test else None
     with tqdm(total=protocol.iterations, desc=f"{protocol.name} on {args.dataset}", unit="it",
               disable=args.quiet) as bar:
         curves = run_protocol(protocol, data, args.depths, dataset=args.dataset, runs=args.runs,

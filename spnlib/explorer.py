@@ -236,7 +236,8 @@ _SCRIPT = r"""
                                 transform: "rotate(-90 14 " + (T + H - B) / 2 + ")"}, "mean train LLH"));
     var band = D.high[i][j].map(function (v, k) { return [x(it[k]), y(v)]; })
       .concat(D.low[i][j].map(function (v, k) { return [x(it[k]), y(v)]; }).reverse());
-    svg.appendChild(el("polygon", {points: band.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" "),
+    var points = band.map(function (p) { return p[0].toFixed(1) + "," + p[1].toFixed(1); }).join(" ");
+    svg.appendChild(el("polygon", {points: points,
                                    fill: colours[j], "fill-opacity": 0.25, stroke: "none"}));
     if (j > 0) svg.appendChild(el("path", {d: path(D.mean[i][0], it), fill: "none", stroke: colours[0],
                                              "stroke-width": 1.5, "stroke-dasharray": "6 4"}));
@@ -253,7 +254,8 @@ _SCRIPT = r"""
     if (paper) legend.push(["#555", "paper, L = " + (j + 1) + " (dotted)"]);
     legend.forEach(function (e, k) {
       var ly = H - B - 12 - 15 * (legend.length - 1 - k);
-      svg.appendChild(el("line", {x1: W - R - 300, x2: W - R - 278, y1: ly - 4, y2: ly - 4, stroke: e[0], "stroke-width": 2}));
+      svg.appendChild(el("line", {x1: W - R - 300, x2: W - R - 278, y1: ly - 4, y2: ly - 4, stroke: e[0],
+                                  "stroke-width": 2}));
       svg.appendChild(el("text", {x: W - R - 272, y: ly, "font-size": 11}, e[1]));
     });
     fig.replaceChildren(svg);

@@ -52,7 +52,8 @@ def test_live_callback_runs_headless(monkeypatch):
     assert out["runs"] == 2 and np.isfinite(out["final"]) and np.isfinite(out["final_shallow"])
     assert len(ax.get_lines()) == 2
     both = explorer.settings_curves(0.05, (1, 2), "perturbed", "nltcs", 2)
-    assert both.shape == (2, 2, 500) and np.array_equal(explorer.settings_curves(0.05, 2, "perturbed", "nltcs", 2), both[1])
+    assert both.shape == (2, 2, 500)
+    assert np.array_equal(explorer.settings_curves(0.05, 2, "perturbed", "nltcs", 2), both[1])
     out = draw_settings(0.01, 1, "released", "nltcs", 3, ax=ax)
     assert out["runs"] == 1 and out["final"] == out["final_shallow"]
     with pytest.raises(ValueError, match="depth L"):

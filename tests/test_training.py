@@ -97,7 +97,8 @@ def test_log_momentum_and_adam_rules_follow_their_formulas():
     r = train(batch, data, p0, Optimiser("momentum", 0.05), 2)
     assert np.allclose(r.params.leaf, p.leaf, rtol=1e-13) and np.allclose(r.params.layers, p.layers, rtol=1e-13)
     # Adam: two steps by hand
-    m, v, p = [np.zeros_like(p0.leaf), np.zeros_like(p0.layers)], [np.zeros_like(p0.leaf), np.zeros_like(p0.layers)], p0.copy()
+    m = [np.zeros_like(p0.leaf), np.zeros_like(p0.layers)]
+    v, p = [np.zeros_like(p0.leaf), np.zeros_like(p0.layers)], p0.copy()
     for t in (1, 2):
         _, g = batch.llh_and_grad(p, data)
         new = []
