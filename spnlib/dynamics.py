@@ -47,11 +47,11 @@ __all__ = [
 ]
 
 FORMS = {
-    "chain rule": "eta w_k sum over the whole path of g_l / u_l (deep-model gradients only)",
-    "corrected rho, lambda": "rho_k = eta prod_{l < d_k - 1} u_l^2, lambda_k = eta sum_{l < d_k - 1} g_l / u_l",
-    "printed (Eq. 13)": "rho = eta (u^[0])^2, lambda = eta sum_{l < d_k - 1} g_l / u_l (bottom layer pulled out)",
-    "printed, sum over all layers": "rho = eta (u^[0])^2, lambda = eta sum over every layer of the path",
-    "plain gradient": "rho = eta, lambda = 0 (the shallow model's own step)",
+    "chain rule": r"$\eta\, w_k \sum_{l} g_l / u_l$ over the whole path (deep-model gradients only)",
+    "corrected rho, lambda": r"$\rho_k = \eta \prod_{l < d_k - 1} u_l^2$, $\lambda_k = \eta \sum_{l < d_k - 1} g_l / u_l$",
+    "printed (Eq. 13)": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l < d_k - 1} g_l / u_l$ (bottom layer pulled out)",
+    "printed, sum over all layers": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l} g_l / u_l$ over every layer of the path",
+    "plain gradient": r"$\rho = \eta$, $\lambda = 0$ (the shallow model's own step)",
 }
 """The first-order forms compared, by name, with what each predicts for Delta w_k."""
 
