@@ -66,6 +66,22 @@ def test_mathjax_is_served_by_the_build(book: Build) -> None:
     assert list((book.html / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
 
 
+@slow
+def test_paper_equations_carry_the_papers_numbers(book: Build) -> None:
+    """Every equation labelled paper-eq-N shows "(N)", and every reference to it reads "(N)"."""
+    import re
+    labelled, referenced = 0, 0
+    for page in book.html.rglob("*.html"):
+        text = page.read_text()
+        for label, number in re.findall(r'id="equation-paper-eq-(\d+)">\s*<span class="eqno">\(([^)<]*)', text):
+            assert number == label, f"{page.name}: paper-eq-{label} is numbered ({number})"
+            labelled += 1
+        for label, number in re.findall(r'href="[^"]*#equation-paper-eq-(\d+)">\(([^)<]*)\)', text):
+            assert number == label, f"{page.name}: a reference to paper-eq-{label} reads ({number})"
+            referenced += 1
+    assert labelled >= 13 and referenced >= 2   # Eqs. 1-14 are displayed; the chapters cite them
+
+
 @pytest.mark.parametrize("notebook", sorted((ROOT / "book").rglob("*.ipynb")),
                          ids=lambda p: p.name)
 def test_committed_notebook_has_no_error_output(notebook: Path) -> None:
