@@ -26,6 +26,8 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_experiment.py
+	$(BIN)/python benchmarks/bench_symbolic.py
 
 clean:
 	rm -rf _build
