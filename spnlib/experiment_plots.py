@@ -29,6 +29,14 @@ def _axes(ax):
     return ax
 
 
+def _overlay_paper(ax, lw: float, label: str) -> None:
+    """The paper's digitised Fig. 3 curves (L = 1, 2, 3), dashed, in the depths' colours."""
+    ref = paper_fig3()
+    it = np.arange(1, ref.shape[1] + 1)
+    for L, y in zip((1, 2, 3), ref):
+        ax.plot(it, y, color=depth_colour(L), lw=lw, ls="--", label=f"L = {L} ({label})")
+
+
 def plot_fig3(curves: Curves, ax=None, paper: bool = True, title: str | None = None):
     """The protocol's summary curve per depth (solid) beside the paper's digitised Fig. 3 (dashed)."""
     ax = _axes(ax)
@@ -37,10 +45,7 @@ def plot_fig3(curves: Curves, ax=None, paper: bool = True, title: str | None = N
     for L, y in zip(curves.depths, agg):
         ax.plot(it, y, color=depth_colour(L), lw=1.6, label=f"L = {L} ({curves.protocol.name})")
     if paper:
-        ref = paper_fig3()
-        for L, y in zip((1, 2, 3), ref):
-            ax.plot(np.arange(1, ref.shape[1] + 1), y, color=depth_colour(L), lw=1.2, ls="--",
-                    label=f"L = {L} (paper, digitised)")
+        _overlay_paper(ax, lw=1.2, label="paper, digitised")
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean train LLH")
     ax.set_title(title or curves.protocol.label, fontsize=9)
@@ -59,10 +64,7 @@ def plot_bands(curves: np.ndarray, depths: Sequence[int], ax=None, title: str = 
         ax.plot(it, mean, color=depth_colour(L), lw=1.5, label=f"L = {L} (mean of {runs.shape[0]})")
         ax.fill_between(it, low, high, color=depth_colour(L), alpha=0.25, lw=0)
     if paper:
-        ref = paper_fig3()
-        for L, y in zip((1, 2, 3), ref):
-            ax.plot(np.arange(1, ref.shape[1] + 1), y, color=depth_colour(L), lw=1.0, ls="--",
-                    label=f"L = {L} (paper)")
+        _overlay_paper(ax, lw=1.0, label="paper")
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
