@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from book_site import (
     ROOT,
     Build,
@@ -87,6 +89,21 @@ def test_paper_equations_carry_the_papers_numbers(book: Build) -> None:
 def test_committed_notebook_has_no_error_output(notebook: Path) -> None:
     errors = notebook_errors(notebook)
     assert not errors, "error outputs committed (they would be published):\n" + "\n".join(errors)
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "book").rglob("*.ipynb")),
+                         ids=lambda p: p.name)
+def test_notebook_installs_spnlib_from_the_configured_repository(notebook: Path) -> None:
+    """Colab opens a notebook alone: its first code cell installs spnlib (hidden in the book)."""
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    code = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    first = "".join(code[0]["source"])
+    assert "remove-cell" in code[0]["metadata"].get("tags", []), "the install cell is not hidden in the book"
+    assert 'find_spec("spnlib") is None' in first, "the install cell must do nothing where spnlib is installed"
+    wanted = f'"{project["name"]}[widgets] @ git+{repository["url"]}@{repository["branch"]}"'
+    assert f"%pip install --quiet {wanted}" in first, f"the first code cell does not install {wanted}"
+    assert "widgets" in project["optional-dependencies"]
 
 
 def test_toc_lists_every_page_of_the_book() -> None:

@@ -64,3 +64,18 @@ def test_live_callback_runs_headless(monkeypatch):
         explorer.settings_curves(0.01, 1, "perturbed", "mnist", 2)
     explorer.settings_curves.cache_clear()
     plt.close("all")
+
+
+def test_a_live_curve_depends_on_its_setting_only(monkeypatch):
+    """Whatever was drawn before, a depth's curve is the run of that depth alone (one batch per depth)."""
+    import spnlib.explorer as explorer
+    from spnlib.protocols import get_protocol, run_protocol
+
+    monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
+    alone = run_protocol(get_protocol("perturbed").with_changes(eta=0.05), DATA, (2,), runs=3).train[0]
+    explorer.settings_curves.cache_clear()
+    cold = explorer.settings_curves(0.05, 2, "perturbed", "nltcs", 3)
+    explorer.settings_curves.cache_clear()
+    after_shallow = explorer.settings_curves(0.05, (1, 2), "perturbed", "nltcs", 3)[1]
+    explorer.settings_curves.cache_clear()
+    assert np.array_equal(cold, alone) and np.array_equal(after_shallow, alone)

@@ -262,6 +262,14 @@ def test_registry() -> None:
         assert eq in labels
 
 
+def test_every_claim_links_to_a_heading_of_its_chapter() -> None:
+    """A renamed heading would quietly turn a section link into a chapter link; catch it."""
+    book = Path(__file__).resolve().parents[1] / "book"
+    for claim in default_claims():
+        headings = chapter_headings(book / f"{claim.chapter}.ipynb")
+        assert claim.heading in headings, f"{claim.label}: no heading {claim.heading!r} in {claim.chapter}"
+
+
 # --------------------------------------------------------------------- on NLTCS
 @pytest.mark.slow
 def test_the_report_on_nltcs(nltcs_train: np.ndarray) -> None:
