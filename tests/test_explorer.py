@@ -76,6 +76,6 @@ def test_a_live_curve_depends_on_its_setting_only(monkeypatch):
     explorer.settings_curves.cache_clear()
     cold = explorer.settings_curves(0.05, 2, "perturbed", "nltcs", 3)
     explorer.settings_curves.cache_clear()
-    after_shallow = explorer.settings_curves(0.05, (1, 2), "perturbed", "nltcs", 3)[1]
+    with_shallow = explorer.settings_curves(0.05, (1, 2), "perturbed", "nltcs", 3)[1]
     explorer.settings_curves.cache_clear()
-    assert np.array_equal(cold, alone) and np.array_equal(after_shallow, alone)
+    assert np.array_equal(cold, alone) and np.array_equal(with_shallow, alone)
