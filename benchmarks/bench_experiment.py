@@ -4,9 +4,9 @@ Run: ``python benchmarks/bench_experiment.py`` (SPNLIB_DATA must point at the DE
 One core (BLAS threads = 1). Reported as medians (and minima) over repetitions.
 
 * Fig. 3: the released protocol, 3 depths x 2 runs x 500 iterations, trained as one batch
-  (``spnlib.protocols.run_protocol``), against the same six runs one after the other with the
-  core fast path (``spnlib.symmetry.reference_run``, one FactorisedMixture step per iteration).
-* Explorer: ``spnlib.explorer.draw_settings`` for a sequence of slider moves (eta, then L), including
+  (``spnlib.experiment.protocols.run_protocol``), against the same six runs one after the other with the
+  core fast path (``spnlib.experiment.symmetry.reference_run``, one FactorisedMixture step per iteration).
+* Explorer: ``spnlib.views.explorer.draw_settings`` for a sequence of slider moves (eta, then L), including
   drawing the matplotlib figure: with the cache emptied before every call (both curves trained), and
   as a reader would move the sliders (the shallow curve is reused when only L changes).
 """
@@ -27,12 +27,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spnlib import explorer  # noqa: E402
-from spnlib.data import CountedData  # noqa: E402
-from spnlib.datasets import load_debd  # noqa: E402
-from spnlib.decomposition import released  # noqa: E402
-from spnlib.fastpath import FactorisedMixture  # noqa: E402
-from spnlib.protocols import get_protocol, run_protocol  # noqa: E402
-from spnlib.symmetry import reference_run  # noqa: E402
+from spnlib.data.counted import CountedData  # noqa: E402
+from spnlib.data.debd import load_debd  # noqa: E402
+from spnlib.structure.decomposition import released  # noqa: E402
+from spnlib.numeric.fastpath import FactorisedMixture  # noqa: E402
+from spnlib.experiment.protocols import get_protocol, run_protocol  # noqa: E402
+from spnlib.experiment.symmetry import reference_run  # noqa: E402
 
 
 def clock(fn) -> float:
@@ -63,7 +63,7 @@ def main(repeat: int = 15) -> None:
     for _ in range(repeat):                       # interleaved
         t_batch.append(clock(batched))
         t_single.append(clock(one_by_one))
-    print(f"  batched (spnlib.protocols)      {ms(t_batch)}")
+    print(f"  batched (spnlib.experiment.protocols)      {ms(t_batch)}")
     print(f"  one by one (FactorisedMixture)  {ms(t_single)}")
 
     explorer._train_data.cache_clear()

@@ -3,9 +3,9 @@
 
 Run: ``python benchmarks/bench_symbolic.py [repeat]``. Each repetition starts from a
 cleared SymPy cache (cold), the cases are interleaved so machine noise hits all alike,
-and medians (and maxima) are reported. "derive" is :func:`spnlib.symbolic.derive`
+and medians (and maxima) are reported. "derive" is :func:`spnlib.symbolic.derivation.derive`
 (every gradient, the one-step update, its first-order coefficient, rho and lambda);
-"verdicts" is :func:`spnlib.verdicts.verdict_table` on a fresh derivation (every
+"verdicts" is :func:`spnlib.symbolic.verdicts.verdict_table` on a fresh derivation (every
 comparison of Eqs. 1-14, rendered to LaTeX).
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from sympy.core.cache import clear_cache  # noqa: E402
 
-from spnlib.decomposition import Decomposition, balanced, random_decomposition  # noqa: E402
-from spnlib.symbolic import derive  # noqa: E402
-from spnlib.verdicts import verdict_table  # noqa: E402
+from spnlib.structure.decomposition import Decomposition, balanced, random_decomposition  # noqa: E402
+from spnlib.symbolic.derivation import derive  # noqa: E402
+from spnlib.symbolic.verdicts import verdict_table  # noqa: E402
 
 
 def _deepest_random(K: int, max_layers: int) -> Decomposition:

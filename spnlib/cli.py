@@ -38,7 +38,7 @@ def _positive_int(text: str) -> int:
 
 
 def _eta(text: str) -> float:
-    from .training import check_eta
+    from spnlib.experiment.training import check_eta
     try:
         return check_eta(text)
     except ValueError as err:
@@ -46,8 +46,8 @@ def _eta(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .datasets import DATASETS
-    from .protocols import PROTOCOLS
+    from spnlib.data.debd import DATASETS
+    from spnlib.experiment.protocols import PROTOCOLS
 
     parser = argparse.ArgumentParser(prog="python -m spnlib",
                                      description="Re-run the paper's depth-versus-speed experiment (Sec. 3.1, Fig. 3).")
@@ -74,17 +74,17 @@ def reproduce(args: argparse.Namespace) -> Path:
     """Run ``reproduce`` with parsed arguments; returns the path of curves.csv."""
     from tqdm.auto import tqdm
 
-    from .data import CountedData
-    from .datasets import load_debd
-    from .experiment_plots import fig3_figure
-    from .protocols import get_protocol, run_protocol
+    from spnlib.data.counted import CountedData
+    from spnlib.data.debd import load_debd
+    from spnlib.views.experiment_plots import fig3_figure
+    from spnlib.experiment.protocols import get_protocol, run_protocol
 
     protocol = get_protocol(args.protocol)
     changes = {k: v for k, v in (("eta", args.eta), ("iterations", args.iterations)) if v is not None}
     if changes:
         protocol = protocol.with_changes(**changes)
     for L in args.depths:
-        from .protocols import structure
+        from spnlib.experiment.protocols import structure
         structure(protocol, L, args.seed)          # raises a clear error for an impossible depth
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "reproduce":
-        from .datasets import DatasetError
+        from spnlib.data.debd import DatasetError
         try:
             path = reproduce(args)
         except (ValueError, DatasetError) as err:

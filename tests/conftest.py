@@ -18,5 +18,5 @@ def _seed_numpy() -> None:
 @pytest.fixture(scope="session")
 def nltcs_train() -> np.ndarray:
     """NLTCS training split via the loader (SPNLIB_DATA points at the DEBD files in CI)."""
-    from spnlib.datasets import load_debd
+    from spnlib.data.debd import load_debd
     return load_debd("nltcs", "train", download=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from spnlib.builders import random_spn
-from spnlib.decomposition import random_decomposition
-from spnlib.graph import SPN
+from spnlib.structure.builders import random_spn
+from spnlib.structure.decomposition import random_decomposition
+from spnlib.structure.graph import SPN
 
 
 @st.composite

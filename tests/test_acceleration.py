@@ -1,10 +1,10 @@
-"""Gap and acceleration statistics (spnlib.acceleration) on curves whose answers are known."""
+"""Gap and acceleration statistics (spnlib.stats.speedup) on curves whose answers are known."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spnlib.acceleration import acceleration, format_interval, gap_table, iterations_to_fraction, mean_band
+from spnlib.stats.speedup import acceleration, format_interval, gap_table, iterations_to_fraction, mean_band
 
 
 def exponential_curves(rates, runs=10, T=400, seed=0):

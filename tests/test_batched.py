@@ -1,4 +1,4 @@
-"""MixtureBatch (spnlib.batched) against FactorisedMixture, model by model."""
+"""MixtureBatch (spnlib.numeric.batched) against FactorisedMixture, model by model."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import RTOL_EXACT
-from spnlib.batched import BatchParams, MixtureBatch
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, random_decomposition, released, shallow
-from spnlib.fastpath import FactorisedMixture, MixtureParams
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from strategies import random_data
 
 
@@ -57,7 +57,7 @@ def test_batch_equals_fast_path_on_nltcs_released_structures(nltcs_train):
 
 
 def test_small_column_blocks_give_the_same_result(monkeypatch):
-    import spnlib.batched as batched
+    import spnlib.numeric.batched as batched
     rng = np.random.default_rng(0)
     data = CountedData.from_array(random_data(rng, 500, 6, 0.1))
     decs = [shallow(3), balanced((3, 1))]

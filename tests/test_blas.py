@@ -1,10 +1,10 @@
-"""BLAS thread control (spnlib.blas)."""
+"""BLAS thread control (spnlib.numeric.blas)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spnlib.blas import blas_control_available, blas_threads, get_blas_threads
+from spnlib.numeric.blas import blas_control_available, blas_threads, get_blas_threads
 
 
 def test_threads_are_set_inside_and_restored_after():

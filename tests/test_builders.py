@@ -1,4 +1,4 @@
-"""Builders (spnlib.builders): Fig. 1/2 networks, released structures, random SPNs."""
+"""Builders (spnlib.structure.builders): Fig. 1/2 networks, released structures, random SPNs."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.builders import decomposed_spn, factorised_component, random_spn, released_spn
-from spnlib.decomposition import balanced, shallow
-from spnlib.evaluate import log_value
-from spnlib.graph import Bernoulli, Sum
+from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn, released_spn
+from spnlib.structure.decomposition import balanced, shallow
+from spnlib.numeric.evaluate import log_value
+from spnlib.structure.graph import Bernoulli, Sum
 from strategies import decompositions, random_data
 
 
@@ -50,7 +50,7 @@ def test_released_spn(L):
     assert r.spn.n_variables == 16
     # all-1/2 leaf sums: every state has the same probability, so the LLH is 16 log(1/2)
     X = random_data(np.random.default_rng(0), 5, 16)
-    from spnlib.evaluate import log_likelihood
+    from spnlib.numeric.evaluate import log_likelihood
     assert log_likelihood(r.spn, X).mean == pytest.approx(16 * np.log(0.5), rel=1e-12)
 
 

@@ -1,4 +1,4 @@
-"""Tests for spnlib.claim1: trees as an overparameterized mixture, step equality, speed runs."""
+"""Tests for spnlib.studies.claim1: trees as an overparameterized mixture, step equality, speed runs."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,13 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import random_data
 
-from spnlib.builders import (
+from spnlib.structure.builders import (
     decomposed_spn,
     factorised_component,
     indicator_pairs,
     random_spn,
 )
-from spnlib.claim1 import (
+from spnlib.studies.claim1 import (
     TreeMixture,
     iterations_to_reach,
     projected_ascent,
@@ -22,10 +22,10 @@ from spnlib.claim1 import (
     step_equality,
     tree_step,
 )
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced
-from spnlib.evaluate import log_likelihood_and_gradient, log_value
-from spnlib.induced_trees import TooManyTreesError
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced
+from spnlib.numeric.evaluate import log_likelihood_and_gradient, log_value
+from spnlib.numeric.induced_trees import TooManyTreesError
 
 D = 5
 

@@ -1,12 +1,12 @@
-"""Learning-rate sweeps and optimiser tuning (spnlib.comparisons)."""
+"""Learning-rate sweeps and optimiser tuning (spnlib.experiment.comparisons)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spnlib.data import CountedData
-from spnlib.protocols import get_protocol, run_protocol
-from spnlib.comparisons import Config, optimiser_runs, rate_sweep, sweep_summary, train_grid, tune_rate
+from spnlib.data.counted import CountedData
+from spnlib.experiment.protocols import get_protocol, run_protocol
+from spnlib.experiment.comparisons import Config, optimiser_runs, rate_sweep, sweep_summary, train_grid, tune_rate
 
 rng = np.random.default_rng(6)
 DATA = CountedData.from_array(rng.integers(0, 2, (200, 4)))

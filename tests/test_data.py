@@ -1,4 +1,4 @@
-"""Data validation and distinct-row collapsing (spnlib.data)."""
+"""Data validation and distinct-row collapsing (spnlib.data.counted)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.data import MISSING, CountedData, check_data
+from spnlib.data.counted import MISSING, CountedData, check_data
 from strategies import random_data
 
 

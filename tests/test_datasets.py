@@ -1,4 +1,4 @@
-"""The DEBD loader (spnlib.datasets): checksums, downloads and every refusal."""
+"""The DEBD loader (spnlib.data.debd): checksums, downloads and every refusal."""
 from __future__ import annotations
 
 import hashlib
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spnlib import datasets
-from spnlib.datasets import DATASETS, DatasetError, data_dir, dataset_path, load_debd, parse_binary_csv
+from spnlib.data import debd as datasets
+from spnlib.data.debd import DATASETS, DatasetError, data_dir, dataset_path, load_debd, parse_binary_csv
 
 
 def test_nltcs_loads_and_matches_the_paper(nltcs_train):

@@ -1,4 +1,4 @@
-"""Weight decompositions (spnlib.decomposition): phi(k, l) and Eq. (3)."""
+"""Weight decompositions (spnlib.structure.decomposition): phi(k, l) and Eq. (3)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from spnlib.decomposition import (Decomposition, InvalidDecompositionError, balanced, random_decomposition,
+from spnlib.structure.decomposition import (Decomposition, InvalidDecompositionError, balanced, random_decomposition,
                                   released, shallow)
 from strategies import decompositions
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from spnlib.decomposition import balanced
-from spnlib.derivation_view import (Md, decomposition_table, draw_decompositions, eq13_breakdown, explore,
+from spnlib.structure.decomposition import balanced
+from spnlib.views.derivation import (Md, decomposition_table, draw_decompositions, eq13_breakdown, explore,
                                     plot_one_step_error, printed_vs_derived, report, report_for, verdict_markdown,
                                     verdict_matrix)
-from spnlib.symbolic import Derivation
-from spnlib.verdicts import verdict_table
+from spnlib.symbolic.derivation import Derivation
+from spnlib.symbolic.verdicts import verdict_table
 
 
 def test_eq13_breakdown_for_a_component_under_the_root():

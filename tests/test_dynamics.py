@@ -1,4 +1,4 @@
-"""Tests for spnlib.dynamics: exact one-step changes vs first-order forms."""
+"""Tests for spnlib.studies.dynamics: exact one-step changes vs first-order forms."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import decompositions, random_data
 
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, random_decomposition, released, shallow
-from spnlib.dynamics import (
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
+from spnlib.studies.dynamics import (
     FORMS,
     eta_grid,
     exact_change,
@@ -20,8 +20,8 @@ from spnlib.dynamics import (
     random_params,
     slope_study,
 )
-from spnlib.evaluate import log_likelihood_and_gradient
-from spnlib.fastpath import FactorisedMixture
+from spnlib.numeric.evaluate import log_likelihood_and_gradient
+from spnlib.numeric.fastpath import FactorisedMixture
 
 D = 5
 
@@ -90,7 +90,7 @@ def test_printed_form_is_right_for_fig2_and_wrong_for_three_layers(data):
 def test_error_slopes(data):
     s = state_for(released(3), data, 5)
     etas = eta_grid(s, 1e-6, 1e-2, 7)
-    from spnlib.spread import fit_loglog_slope
+    from spnlib.stats.intervals import fit_loglog_slope
     slopes = {f: fit_loglog_slope(etas, e).slope.estimate for f, e in one_step_errors(s, etas).items()}
     assert slopes["chain rule"] == pytest.approx(2, abs=0.01)
     assert slopes["corrected rho, lambda"] == pytest.approx(2, abs=0.01)

@@ -1,4 +1,4 @@
-"""Log-space evaluation, partition function, log-likelihood and gradients (spnlib.evaluate)."""
+"""Log-space evaluation, partition function, log-likelihood and gradients (spnlib.numeric.evaluate)."""
 from __future__ import annotations
 
 import itertools
@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import RTOL_EXACT, RTOL_FD
-from spnlib.builders import decomposed_spn, factorised_component, random_spn
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced
-from spnlib.evaluate import (compile_spn, log_likelihood, log_likelihood_and_gradient, log_partition,
+from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced
+from spnlib.numeric.evaluate import (compile_spn, log_likelihood, log_likelihood_and_gradient, log_partition,
                              log_value, logsumexp)
-from spnlib.graph import SPN, Indicator, Sum
+from spnlib.structure.graph import SPN, Indicator, Sum
 from strategies import random_data, random_weights, spns
 
 

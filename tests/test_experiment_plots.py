@@ -1,4 +1,4 @@
-"""Experiment figures (spnlib.experiment_plots) draw headless and show what they claim."""
+"""Experiment figures (spnlib.views.experiment_plots) draw headless and show what they claim."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,10 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spnlib.data import CountedData  # noqa: E402
-from spnlib.experiment_plots import (depth_colour, fig3_figure, plot_bands, plot_fig3, plot_rate_sweep,  # noqa: E402
+from spnlib.data.counted import CountedData  # noqa: E402
+from spnlib.views.experiment_plots import (depth_colour, fig3_figure, plot_bands, plot_fig3, plot_rate_sweep,  # noqa: E402
                                      plot_spread)
-from spnlib.protocols import get_protocol, run_protocol  # noqa: E402
+from spnlib.experiment.protocols import get_protocol, run_protocol  # noqa: E402
 
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (50, 3)))
 

@@ -1,10 +1,10 @@
-"""The verdict-bearing numbers of Sec. 3.1 (spnlib.experiment_report)."""
+"""The verdict-bearing numbers of Sec. 3.1 (spnlib.experiment.findings)."""
 from __future__ import annotations
 
 import numpy as np
 
-from spnlib.data import CountedData
-from spnlib.experiment_report import acceleration_summary, faithful_reproduction
+from spnlib.data.counted import CountedData
+from spnlib.experiment.findings import acceleration_summary, faithful_reproduction
 
 
 def test_faithful_reproduction_facts(nltcs_train):

@@ -1,4 +1,4 @@
-"""Explorers (spnlib.explorer): the static HTML contract and the live callback, headless."""
+"""Explorers (spnlib.views.explorer): the static HTML contract and the live callback, headless."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from spnlib.data import CountedData  # noqa: E402
-from spnlib.explorer import StaticExplorer, draw_settings, explorer_grid, static_explorer_html  # noqa: E402
+from spnlib.data.counted import CountedData  # noqa: E402
+from spnlib.views.explorer import StaticExplorer, draw_settings, explorer_grid, static_explorer_html  # noqa: E402
 
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (60, 4)))
 
@@ -44,7 +44,7 @@ def test_static_explorer_markup_follows_the_contract(grid):
 
 
 def test_live_callback_runs_headless(monkeypatch):
-    import spnlib.explorer as explorer
+    import spnlib.views.explorer as explorer
     monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
     explorer.settings_curves.cache_clear()
     fig, ax = plt.subplots()
@@ -68,8 +68,8 @@ def test_live_callback_runs_headless(monkeypatch):
 
 def test_a_live_curve_depends_on_its_setting_only(monkeypatch):
     """Whatever was drawn before, a depth's curve is the run of that depth alone (one batch per depth)."""
-    import spnlib.explorer as explorer
-    from spnlib.protocols import get_protocol, run_protocol
+    import spnlib.views.explorer as explorer
+    from spnlib.experiment.protocols import get_protocol, run_protocol
 
     monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
     alone = run_protocol(get_protocol("perturbed").with_changes(eta=0.05), DATA, (2,), runs=3).train[0]

@@ -1,4 +1,4 @@
-"""Fast path (spnlib.fastpath) against the general evaluator."""
+"""Fast path (spnlib.numeric.fastpath) against the general evaluator."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import RTOL_EXACT
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, released, shallow
-from spnlib.evaluate import log_likelihood_and_gradient
-from spnlib.fastpath import FactorisedMixture, MixtureParams
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, released, shallow
+from spnlib.numeric.evaluate import log_likelihood_and_gradient
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from strategies import decompositions, random_data
 
 

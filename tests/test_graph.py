@@ -1,4 +1,4 @@
-"""Structure and validation (spnlib.graph)."""
+"""Structure and validation (spnlib.structure.graph)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.graph import SPN, Bernoulli, Indicator, InvalidSPNError, Product, Sum
+from spnlib.structure.graph import SPN, Bernoulli, Indicator, InvalidSPNError, Product, Sum
 from strategies import spns
 
 

@@ -1,4 +1,4 @@
-"""Induced trees (spnlib.induced_trees): Definition 1 and f(x) = sum over trees."""
+"""Induced trees (spnlib.numeric.induced_trees): Definition 1 and f(x) = sum over trees."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.builders import decomposed_spn, factorised_component, random_spn
-from spnlib.decomposition import balanced
-from spnlib.evaluate import log_value
-from spnlib.graph import Sum
-from spnlib.induced_trees import TooManyTreesError, count_induced_trees, induced_trees, trees_log_value
+from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn
+from spnlib.structure.decomposition import balanced
+from spnlib.numeric.evaluate import log_value
+from spnlib.structure.graph import Sum
+from spnlib.numeric.induced_trees import TooManyTreesError, count_induced_trees, induced_trees, trees_log_value
 from strategies import random_data, random_weights, spns
 
 

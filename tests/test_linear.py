@@ -1,4 +1,4 @@
-"""Tests for spnlib.linear: the SymPy derivation, the numeric step, gradient descent runs."""
+"""Tests for spnlib.studies.linear: the SymPy derivation, the numeric step, gradient descent runs."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.linear import (
+from spnlib.studies.linear import (
     compare_descent,
     derive_linear,
     descent_curves,
@@ -19,7 +19,7 @@ from spnlib.linear import (
     overparameterized_gradients,
     regression_problem,
 )
-from spnlib.spread import fit_loglog_slope
+from spnlib.stats.intervals import fit_loglog_slope
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from spnlib.decomposition import balanced
-from spnlib.momentum import (heavy_ball_match, momentum_coefficients, one_step_error, relative_step,
+from spnlib.structure.decomposition import balanced
+from spnlib.symbolic.eq14 import (heavy_ball_match, momentum_coefficients, one_step_error, relative_step,
                              scaling_degree, unroll)
-from spnlib.symbolic import Derivation
+from spnlib.symbolic.derivation import Derivation
 
 
 def test_unrolled_weights_are_past_gradients_times_growth_factors():

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from spnlib import paper_equations as pe
-from spnlib.decomposition import balanced, shallow
-from spnlib.objective_checks import (corrected_eq1, eq1_gradient_residual, eq1_residual, scaling_identity,
+from spnlib.symbolic import printed as pe
+from spnlib.structure.decomposition import balanced, shallow
+from spnlib.symbolic.objective import (corrected_eq1, eq1_gradient_residual, eq1_residual, scaling_identity,
                                      split_sum)
-from spnlib.symbolic import Derivation
+from spnlib.symbolic.derivation import Derivation
 
 
 @pytest.fixture(scope="module")

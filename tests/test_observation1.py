@@ -1,4 +1,4 @@
-"""Tests for spnlib.observation1: runs, Eq. 14 reconstruction, the explicit optimiser."""
+"""Tests for spnlib.studies.observation1: runs, Eq. 14 reconstruction, the explicit optimiser."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import random_data
 
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, random_decomposition, released, shallow
-from spnlib.evaluate import log_likelihood_and_gradient
-from spnlib.fastpath import FactorisedMixture, MixtureParams
-from spnlib.observation1 import (
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
+from spnlib.numeric.evaluate import log_likelihood_and_gradient
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.studies.observation1 import (
     VARIANTS,
     MomentumForm,
     adaptive_momentum_ascent,

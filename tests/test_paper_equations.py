@@ -6,9 +6,9 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 
 from strategies import decompositions
-from spnlib import paper_equations as pe
-from spnlib.decomposition import balanced
-from spnlib.symbolic import Derivation, SymbolicSPN
+from spnlib.symbolic import printed as pe
+from spnlib.structure.decomposition import balanced
+from spnlib.symbolic.derivation import Derivation, SymbolicSPN
 
 
 def test_fig2_forms_apply_to_depth_two_components_only():

@@ -1,4 +1,4 @@
-"""Structure drawings (spnlib.plotting) render headless and show what they claim."""
+"""Structure drawings (spnlib.views.spn_drawing) render headless and show what they claim."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,9 +8,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spnlib.builders import decomposed_spn, factorised_component, indicator_pairs  # noqa: E402
-from spnlib.decomposition import balanced  # noqa: E402
-from spnlib.plotting import draw_spn  # noqa: E402
+from spnlib.structure.builders import decomposed_spn, factorised_component, indicator_pairs  # noqa: E402
+from spnlib.structure.decomposition import balanced  # noqa: E402
+from spnlib.views.spn_drawing import draw_spn  # noqa: E402
 
 
 def test_fig2_drawing_with_collapsed_components():

@@ -1,4 +1,4 @@
-"""Protocols (spnlib.protocols): the faithful one, its variants, structures, initialisations, Fig. 3 data."""
+"""Protocols (spnlib.experiment.protocols): the faithful one, its variants, structures, initialisations, Fig. 3 data."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.batched import MixtureBatch
-from spnlib.data import CountedData
-from spnlib.decomposition import released
-from spnlib.protocols import (PROTOCOLS, TABLE_ITERATIONS, fig3_comparison, get_protocol, initial_params,
+from spnlib.numeric.batched import MixtureBatch
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import released
+from spnlib.experiment.protocols import (PROTOCOLS, TABLE_ITERATIONS, fig3_comparison, get_protocol, initial_params,
                               paper_fig3, random_layered, run_protocol, structure)
 
 TINY = CountedData.from_array(np.array([[0, 1, 1], [1, 1, 0], [0, 0, 0], [1, 1, 1]]))

@@ -1,4 +1,4 @@
-"""Tests of the reproducibility report (spnlib.report, spnlib.report_rules).
+"""Tests of the reproducibility report (spnlib.report.assess, spnlib.report.rules).
 
 The rules are tested on synthetic evidence whose verdict is known by construction; the
 rendering against MyST's own heading slugs and Markdown table rules; and the whole report
@@ -14,8 +14,8 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from spnlib import report_rules as rules
-from spnlib.report import (
+from spnlib.report import rules
+from spnlib.report.assess import (
     Claim,
     Finding,
     ReproducibilityReport,
@@ -157,7 +157,7 @@ def test_depth_rules() -> None:
 
 
 def test_fig3_rule() -> None:
-    from spnlib.protocols import paper_fig3
+    from spnlib.experiment.protocols import paper_fig3
     paper = paper_fig3()
     around = np.stack([np.stack([paper[min(L, 2)] - 0.01, paper[min(L, 2)] + 0.01]) for L in range(4)])
     covered = experiment(0.0, {"v": (1, 1, 1)}, curves=around)
@@ -277,8 +277,8 @@ def test_the_report_on_nltcs(nltcs_train: np.ndarray) -> None:
     the mixture of its induced trees, the released runs are identical, Eq. 1 counts log f(*)
     once; every row has evidence. (Claim 1's two-minute study and the experiment's variants
     run in the introduction, not here.)"""
-    from spnlib.data import CountedData
-    from spnlib.report import reproducibility_report
+    from spnlib.data.counted import CountedData
+    from spnlib.report.assess import reproducibility_report
     cheap = [c for c in default_claims() if c.key in ("eq1", "eq2", "eq3-4", "trees", "fig3-runs", "obs1")]
     report = reproducibility_report(CountedData.from_array(nltcs_train), claims=cheap,
                                     book_dir=Path(__file__).resolve().parents[1] / "book")

@@ -1,4 +1,4 @@
-"""Tests for spnlib.spread: t quantiles, intervals, log-log slopes, bands."""
+"""Tests for spnlib.stats.intervals: t quantiles, intervals, log-log slopes, bands."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.spread import (
+from spnlib.stats.intervals import (
     Interval,
     fit_loglog_slope,
     mean_interval,

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 
 from conftest import RTOL_EXACT, RTOL_FD
 from strategies import decompositions
-from spnlib import builders, evaluate
-from spnlib.data import CountedData
-from spnlib.decomposition import Decomposition, InvalidDecompositionError, balanced, shallow
-from spnlib.fastpath import FactorisedMixture, MixtureParams
-from spnlib.graph import SPN
-from spnlib.symbolic import MAX_COMPONENTS, Derivation, SymbolicSPN, as_decomposition, derive
+from spnlib.structure import builders
+from spnlib.numeric import evaluate
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, balanced, shallow
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure.graph import SPN
+from spnlib.symbolic.derivation import MAX_COMPONENTS, Derivation, SymbolicSPN, as_decomposition, derive
 
 TREES = [shallow(3), balanced((2, 2)), balanced((2, 2, 2)), balanced((3, 2)), balanced((2, 1, 2)),
          Decomposition(((0, 1), 2, ((3, 4), 5))), Decomposition((0, (1, (2, (3, 4)))))]

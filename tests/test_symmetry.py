@@ -1,4 +1,4 @@
-"""Symmetry diagnostics (spnlib.symmetry)."""
+"""Symmetry diagnostics (spnlib.experiment.symmetry)."""
 from __future__ import annotations
 
 import itertools
@@ -6,12 +6,12 @@ import itertools
 import numpy as np
 import pytest
 
-from spnlib.batched import MixtureBatch
-from spnlib.data import CountedData
-from spnlib.decomposition import released
-from spnlib.fastpath import FactorisedMixture
-from spnlib.protocols import get_protocol, run_protocol
-from spnlib.symmetry import (departure_iteration, drift, growth_per_iteration, independent_llh, reference_run,
+from spnlib.numeric.batched import MixtureBatch
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import released
+from spnlib.numeric.fastpath import FactorisedMixture
+from spnlib.experiment.protocols import get_protocol, run_protocol
+from spnlib.experiment.symmetry import (departure_iteration, drift, growth_per_iteration, independent_llh, reference_run,
                              symmetry_trace, ulp_perturbation)
 
 rng = np.random.default_rng(4)

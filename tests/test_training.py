@@ -1,4 +1,4 @@
-"""Training loops (spnlib.training): against the general evaluator and an independent hand computation."""
+"""Training loops (spnlib.experiment.training): against the general evaluator and an independent hand computation."""
 from __future__ import annotations
 
 import math
@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from spnlib.batched import BatchParams, MixtureBatch
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, released, shallow
-from spnlib.evaluate import log_likelihood_and_gradient
-from spnlib.fastpath import FactorisedMixture, MixtureParams
-from spnlib.training import Optimiser, check_eta, train
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, released, shallow
+from spnlib.numeric.evaluate import log_likelihood_and_gradient
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.experiment.training import Optimiser, check_eta, train
 
 TINY = np.array([[0, 1], [1, 1], [0, 0], [1, 1], [0, 1]])
 

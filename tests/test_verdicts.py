@@ -6,10 +6,10 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 
 from strategies import decompositions
-from spnlib import paper_equations as pe
-from spnlib.decomposition import balanced, shallow
-from spnlib.symbolic import Derivation
-from spnlib.verdicts import Verdict, check_equations, compare_exact, compare_first_order, verdict_table
+from spnlib.symbolic import printed as pe
+from spnlib.structure.decomposition import balanced, shallow
+from spnlib.symbolic.derivation import Derivation
+from spnlib.symbolic.verdicts import Verdict, check_equations, compare_exact, compare_first_order, verdict_table
 
 FIG2 = balanced((2, 2))
 UNBALANCED = ((0, 1), 2, ((3, 4), 5))

@@ -1,13 +1,13 @@
-"""Tests for spnlib.verification: the chapter's studies return what their summaries claim."""
+"""Tests for spnlib.studies.verification: the chapter's studies return what their summaries claim."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from strategies import random_data
 
-from spnlib.data import CountedData
-from spnlib.decomposition import balanced, released
-from spnlib.verification import (
+from spnlib.data.counted import CountedData
+from spnlib.structure.decomposition import balanced, released
+from spnlib.studies.verification import (
     SLOPE_STRUCTURES,
     claim1_study,
     first_order_slopes,

@@ -1,0 +1,245 @@
+"""Presentation of the derivation: printed next to derived in LaTeX, verdict tables, the explorer.
+
+Everything returns Markdown strings (LaTeX in ``$...$``) that render in Jupyter and in
+the book; the numbers and verdicts come from :mod:`spnlib.symbolic.derivation`,
+:mod:`spnlib.symbolic.verdicts` and :mod:`spnlib.symbolic.printed`.
+
+Defined in the book's chapter "The derivation".
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+import sympy as sp
+
+from spnlib.symbolic import printed as pe
+from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, balanced
+from spnlib.symbolic.derivation import Derivation, SymbolicSPN
+from spnlib.views.tables import markdown_table
+from spnlib.symbolic.verdicts import Verdict, compare_first_order, verdict_table
+
+__all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
+           "plot_one_step_error", "draw_decompositions", "report", "report_for", "explore"]
+
+class Md(str):
+    """Markdown text that renders as Markdown in Jupyter and the book and shows its source as plain
+    text (so that nbval compares the text itself, not an object's repr)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
+         Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", r"\vert ")
+
+
+def printed_vs_derived(spn: SymbolicSPN, lhs: str, printed: sp.Expr, derived: sp.Expr,
+                       verdict: str = "") -> Md:
+    """Two display lines, the paper's form above the derived one, and the verdict."""
+    out = (f"as printed: $\\displaystyle {lhs} = {spn.latex(printed)}$\n\n"
+           f"derived: $\\displaystyle {lhs} = {spn.latex(derived)}$")
+    return Md(out + (f"\n\nverdict: **{verdict}**" if verdict else ""))
+
+
+def verdict_markdown(rows: Sequence[dict], columns: Sequence[str] = ("equation", "decomposition", "verdict",
+                                                                     "where", "residual"),
+                     residuals_for: Sequence[str] | None = None) -> Md:
+    """Rows of :func:`spnlib.symbolic.verdicts.verdict_table` as a Markdown table (LaTeX cells in $...$).
+
+    ``residuals_for``: show residuals only for rows with these verdicts (e.g. ``["does not hold"]``).
+    """
+    def fmt(row: dict, col: str) -> str:
+        value = row[col]
+        if col == "residual" and residuals_for is not None and row["verdict"] not in residuals_for:
+            return ""
+        if col in ("residual", "corrected") and value:
+            return f"${_cell(value)}$"
+        return _cell(value)
+    return Md(markdown_table([[fmt(r, c) for c in columns] for r in rows], list(columns)))
+
+
+def verdict_matrix(rows: Sequence[dict]) -> Md:
+    """Equation x decomposition, one short verdict per cell."""
+    decs = list(dict.fromkeys(r["decomposition"] for r in rows))
+    eqs = list(dict.fromkeys(r["equation"] for r in rows))
+    cell = {(r["equation"], r["decomposition"]): _MARK[r["verdict"]] for r in rows}
+    return Md(markdown_table([[e] + [cell.get((e, d), "") for d in decs] for e in eqs], ["equation", *decs]))
+
+
+def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dict]:
+    """Per component: depth, derived rho_k, printed rho, and Eq. 13's verdict under both readings.
+
+    Keys: k (1-based), depth, rho_derived, lambda_derived, rho_printed (LaTeX),
+    verdict_sum_layers, verdict_eq3 (strings), residual_sum_layers, residual_eq3 (LaTeX).
+    """
+    der = structure if isinstance(structure, Derivation) else Derivation(structure)
+    s, sub = der.spn, der.gradient_substitution()
+    rows = []
+    for k in range(s.n_components):
+        row = {"k": k + 1, "depth": s.depth(k), "rho_derived": s.latex(der.rho[k]),
+               "lambda_derived": s.latex(der.lam[k]), "rho_printed": s.latex(pe.eq13(s, k)[1])}
+        for reading, key in (("sum layers", "sum_layers"), ("eq3", "eq3")):
+            verdict, r = compare_first_order(der, der.update[k], pe.eq13(s, k, reading)[0].xreplace(sub))
+            row[f"verdict_{key}"] = verdict.value
+            row[f"residual_{key}"] = s.latex(r) if verdict == Verdict.FAILS else ""
+        rows.append(row)
+    return rows
+
+
+def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> Md:
+    """w_k = prod_l w^{[l]}_{phi(k,l)} (Eq. 3) for several named decompositions, side by side."""
+    spns = [(name, SymbolicSPN(st)) for name, st in structures]
+    K = max(s.n_components for _, s in spns)
+    rows = [[k + 1] + [f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$" if k < s.n_components else ""
+                       for _, s in spns] for k in range(K)]
+    return Md(markdown_table(rows, ["k", *[name for name, _ in spns]]))
+
+
+def plot_one_step_error(structure: Decomposition | Sequence, etas: Sequence[float],
+                        scales: Sequence[float] = (1.0, 0.1, 0.01), seeds: Sequence[int] = range(5),
+                        mark: tuple[float, str] | None = None):
+    """Relative error of the first-order step against eta (left) and against eta / s^2 (right).
+
+    One curve per weight scale s: the median over ``seeds`` of
+    :func:`spnlib.symbolic.eq14.one_step_error` (random components, data, and layer
+    weights of size s), with the min-max range as a band. ``mark`` = (x, label)
+    draws a dotted vertical line at eta / s^2 = x on the right panel.
+    Returns (figure, errors) with errors of shape (len(scales), len(seeds), len(etas)).
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from spnlib.symbolic.eq14 import one_step_error
+
+    etas = np.asarray(etas, float)
+    errors = np.array([[[one_step_error(structure, eta, sc, seed=seed) for eta in etas]
+                        for seed in seeds] for sc in scales])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
+    for sc, err, marker in zip(scales, errors, "os^vD"):
+        for ax, x in zip(axes, (etas, etas / sc ** 2)):
+            ax.fill_between(x, err.min(axis=0), err.max(axis=0), alpha=0.2)
+            ax.loglog(x, np.median(err, axis=0), marker=marker, ms=3, label=f"layer weights of size {sc:g}")
+    axes[0].set_xlabel(r"learning rate $\eta$")
+    axes[1].set_xlabel(r"$\eta / s^2$ ($s$ = size of the layer weights)")
+    axes[0].set_ylabel("relative error of the first-order step")
+    if mark is not None:
+        axes[1].axvline(mark[0], color="k", ls=":", lw=1)
+        axes[1].annotate(mark[1], (mark[0], 1e-6), rotation=90, ha="right", va="bottom", fontsize=8)
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig, errors
+
+
+def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence]], edge_labels: bool = True):
+    """Trees of sum nodes side by side, by depth: sums as circles, components C_k as triangles
+    at their own depth, edges labelled with their layer weight w^{[l]}_j (1-based j)."""
+    import matplotlib.pyplot as plt
+
+    decs = [st if isinstance(st, Decomposition) else Decomposition(st) for _, st in structures]
+    depth = max(d.n_layers for d in decs)
+    fig, axes = plt.subplots(1, len(decs), figsize=(2.6 * len(decs), 0.7 * depth + 0.9), squeeze=False)
+    for ax, (name, _), dec in zip(axes[0], structures, decs):
+        _draw_tree(ax, dec.tree, 0, [0] * dec.n_layers, iter(range(dec.n_components)), edge_labels)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(-0.7, dec.n_components - 0.3)
+        ax.set_ylim(-depth - 0.6, 0.4)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_tree(ax, node: tuple, depth: int, counters: list[int], slot, edge_labels: bool) -> float:
+    """Draw the subtree of a sum node at ``depth``; returns its x (components get x = 0, 1, ...)."""
+    first = counters[depth]
+    counters[depth] += len(node)
+    xs = []
+    for child in node:
+        if isinstance(child, int):
+            x = float(next(slot))
+            ax.plot([x], [-depth - 1], marker="^", ms=11, color="0.85", mec="k", zorder=3)
+            ax.text(x, -depth - 1.4, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=8)
+        else:
+            x = _draw_tree(ax, child, depth + 1, counters, slot, edge_labels)
+        xs.append(x)
+    x0 = sum(xs) / len(xs)
+    for i, x in enumerate(xs):
+        ax.plot([x0, x], [-depth, -depth - 1], color="0.4", lw=0.8, zorder=1)
+        if edge_labels:
+            ax.text((x0 + x) / 2, -depth - 0.5, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=7,
+                    ha="center", va="center", bbox={"fc": "w", "ec": "none", "pad": 0.2}, zorder=2)
+    ax.plot([x0], [-depth], marker="o", ms=10, color="w", mec="k", zorder=3)
+    ax.text(x0, -depth, "+", ha="center", va="center", fontsize=8, zorder=4)
+    return x0
+
+
+def report(structure: Decomposition | Sequence, name: str | None = None) -> Md:
+    """The whole derivation of one decomposition as Markdown: w_k, rho_k, lambda_k, verdicts."""
+    der = Derivation(structure)
+    s, dec = der.spn, der.spn.decomposition
+    head = (f"**{name or dec.tree}**: K = {dec.n_components} components, L = {dec.n_layers} sum layers, "
+            f"{dec.n_weights} layer weights{'' if dec.is_balanced else ', unbalanced'}.")
+    comps = markdown_table([[k + 1, s.depth(k), f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$",
+                             f"${_cell(s.latex(der.rho[k]))}$", f"${_cell(s.latex(der.lam_layer_form(k)))}$"]
+                            for k in range(dec.n_components)],
+                           ["k", "depth", "decomposition (Eq. 3)", "derived ρ_k", "derived λ_k"])
+    rows = verdict_table([(name or str(dec.tree), dec)])
+    return Md("\n\n".join([head, comps, verdict_markdown(rows, ("equation", "verdict", "where", "residual"))]))
+
+
+def report_for(n_layers: int, branching: int, tree: str = "") -> Md:
+    """The explorer's callback: :func:`report` of ``balanced((branching,) * n_layers)``, or of ``tree``.
+
+    ``tree`` is a nested tuple written in Python (e.g. ``"((0, 1), 2)"``); when
+    given it replaces the balanced tree. Invalid input gives a message, not an exception.
+    """
+    try:
+        if tree.strip():
+            try:
+                structure = ast.literal_eval(tree.strip())
+            except (ValueError, SyntaxError):
+                raise InvalidDecompositionError(
+                    f"cannot read {tree!r} as a nested tuple of component indices") from None
+            dec = Decomposition(structure) if isinstance(structure, (tuple, list)) else None
+            if dec is None:
+                raise InvalidDecompositionError(f"{tree!r} is not a nested tuple of sum nodes")
+        else:
+            dec = balanced((int(branching),) * int(n_layers))
+        if dec.n_components > 16:
+            raise ValueError(f"K = {dec.n_components} components; the explorer derives up to 16 "
+                             "(choose fewer layers or a smaller branching)")
+        return report(dec)
+    except (InvalidDecompositionError, ValueError) as err:
+        return Md(f"**Cannot derive:** {err}")
+
+
+def explore():
+    """An ipywidgets explorer: number of layers and branching (or any tree) -> :func:`report_for`.
+
+    Needs a live kernel with ipywidgets; the book shows fixed cases instead.
+    """
+    import ipywidgets as widgets
+    from IPython.display import Markdown, display
+
+    layers = widgets.IntSlider(value=2, min=1, max=4, description="sum layers")
+    branching = widgets.IntSlider(value=2, min=1, max=4, description="branching")
+    tree = widgets.Text(value="", placeholder="or a tree, e.g. ((0, 1), 2)", description="tree")
+    out = widgets.Output()
+
+    def update(_=None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            display(Markdown(report_for(layers.value, branching.value, tree.value)))
+
+    for w in (layers, branching, tree):
+        w.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([layers, branching]), tree, out])
+

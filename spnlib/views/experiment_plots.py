@@ -1,0 +1,124 @@
+"""Figures of the depth-versus-speed experiment (matplotlib), kept out of the chapters' cells.
+
+Defined in the book's chapter "The depth-versus-speed experiment".
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from spnlib.stats.speedup import mean_band
+from spnlib.experiment.protocols import Curves, paper_fig3
+
+__all__ = ["DEPTH_COLOURS", "depth_colour", "plot_fig3", "plot_bands", "plot_spread", "plot_rate_sweep",
+           "fig3_figure"]
+
+DEPTH_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+"""One colour per depth L = 1, 2, ... (the same in every figure of the book)."""
+
+
+def depth_colour(depth: int) -> str:
+    return DEPTH_COLOURS[(int(depth) - 1) % len(DEPTH_COLOURS)]
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    return ax
+
+
+def _overlay_paper(ax, lw: float, label: str) -> None:
+    """The paper's digitised Fig. 3 curves (L = 1, 2, 3), dashed, in the depths' colours."""
+    ref = paper_fig3()
+    it = np.arange(1, ref.shape[1] + 1)
+    for L, y in zip((1, 2, 3), ref):
+        ax.plot(it, y, color=depth_colour(L), lw=lw, ls="--", label=f"L = {L} ({label})")
+
+
+def plot_fig3(curves: Curves, ax=None, paper: bool = True, title: str | None = None):
+    """The protocol's summary curve per depth (solid) beside the paper's digitised Fig. 3 (dashed)."""
+    ax = _axes(ax)
+    agg = curves.aggregate()
+    it = np.arange(1, agg.shape[1] + 1)
+    for L, y in zip(curves.depths, agg):
+        ax.plot(it, y, color=depth_colour(L), lw=1.6, label=f"L = {L} ({curves.protocol.name})")
+    if paper:
+        _overlay_paper(ax, lw=1.2, label="paper, digitised")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean train LLH")
+    ax.set_title(title or curves.protocol.label, fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return ax
+
+
+def plot_bands(curves: np.ndarray, depths: Sequence[int], ax=None, title: str = "", paper: bool = False,
+               x0: int = 1, ylabel: str = "mean train LLH", level: float = 0.95):
+    """Mean curve per depth with a bootstrap 95 % band over runs; curves (n_depths, runs, T)."""
+    ax = _axes(ax)
+    c = np.asarray(curves)
+    it = np.arange(x0, x0 + c.shape[-1])
+    for L, runs in zip(depths, c):
+        mean, low, high = mean_band(runs, level)
+        ax.plot(it, mean, color=depth_colour(L), lw=1.5, label=f"L = {L} (mean of {runs.shape[0]})")
+        ax.fill_between(it, low, high, color=depth_colour(L), alpha=0.25, lw=0)
+    if paper:
+        _overlay_paper(ax, lw=1.0, label="paper")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return ax
+
+
+def plot_spread(values: np.ndarray, labels: Sequence[str], ax=None, title: str = "",
+                ylabel: str = "spread between components"):
+    """Log-scale traces (e.g. the spread of the leaf weights over components) against iteration."""
+    ax = _axes(ax)
+    for y, label in zip(np.asarray(values), labels):
+        y = np.where(y > 0, y, np.nan)
+        ax.semilogy(np.arange(1, len(y) + 1), y, lw=1.3, label=label)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_rate_sweep(etas: np.ndarray, values: np.ndarray, depths: Sequence[int], ax=None,
+                    ylabel: str = "", title: str = "", band: np.ndarray | None = None, logy: bool = False):
+    """One line per depth of a summary against the learning rate (log x axis); band (2, n_depths, n_eta)."""
+    ax = _axes(ax)
+    for i, L in enumerate(depths):
+        ax.plot(etas, values[i], marker="o", ms=3, color=depth_colour(L), label=f"L = {L}")
+        if band is not None:
+            ax.fill_between(etas, band[0][i], band[1][i], color=depth_colour(L), alpha=0.2, lw=0)
+    ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("learning rate eta")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def fig3_figure(curves: Curves, path_stem: str | None = None):
+    """A stand-alone Fig. 3 figure (the command line writes it as PNG and SVG)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.hashsalt": "spnlib", "svg.fonttype": "none"}):
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        if curves.protocol.aggregate == "max":
+            plot_fig3(curves, ax, paper=curves.dataset == "nltcs" and curves.protocol.faithful)
+        else:
+            plot_bands(curves.train, curves.depths, ax, title=f"{curves.protocol.label} - {curves.dataset}",
+                       paper=curves.dataset == "nltcs" and curves.protocol.eta == 0.01
+                       and curves.protocol.rule == "projected")
+        fig.tight_layout()
+        if path_stem is not None:
+            fig.savefig(f"{path_stem}.png", dpi=120)
+            fig.savefig(f"{path_stem}.svg", metadata={"Date": None})
+    return fig
