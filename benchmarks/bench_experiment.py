@@ -26,9 +26,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spnlib import explorer  # noqa: E402
+from spnlib.views import explorer  # noqa: E402
 from spnlib.data.counted import CountedData  # noqa: E402
-from spnlib.data.debd import load_debd  # noqa: E402
+from spnlib.data.debd import load_counted  # noqa: E402
 from spnlib.structure.decomposition import released  # noqa: E402
 from spnlib.numeric.fastpath import FactorisedMixture  # noqa: E402
 from spnlib.experiment.protocols import get_protocol, run_protocol  # noqa: E402
@@ -46,7 +46,7 @@ def ms(t) -> str:
 
 
 def main(repeat: int = 15) -> None:
-    data = CountedData.from_array(load_debd("nltcs", "train"))
+    data = load_counted("nltcs", "train")
     faithful = get_protocol("released")
 
     def batched():
@@ -66,8 +66,7 @@ def main(repeat: int = 15) -> None:
     print(f"  batched (spnlib.experiment.protocols)      {ms(t_batch)}")
     print(f"  one by one (FactorisedMixture)  {ms(t_single)}")
 
-    explorer._train_data.cache_clear()
-    explorer._train_data("nltcs")                # data loading is not part of a redraw
+    load_counted("nltcs", "train")               # data loading is not part of a redraw (cached)
     moves = [(0.01, 3), (0.02, 3), (0.05, 3), (0.05, 2), (0.05, 4), (0.1, 4), (0.2, 4), (0.2, 1), (0.005, 1),
              (0.005, 3)]
     for protocol, seeds in (("released", 3), ("perturbed", 3), ("ulp", 3), ("perturbed", 5)):

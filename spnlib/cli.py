@@ -38,7 +38,7 @@ def _positive_int(text: str) -> int:
 
 
 def _eta(text: str) -> float:
-    from spnlib.experiment.training import check_eta
+    from spnlib.checks import check_eta
     try:
         return check_eta(text)
     except ValueError as err:
@@ -74,8 +74,7 @@ def reproduce(args: argparse.Namespace) -> Path:
     """Run ``reproduce`` with parsed arguments; returns the path of curves.csv."""
     from tqdm.auto import tqdm
 
-    from spnlib.data.counted import CountedData
-    from spnlib.data.debd import load_debd
+    from spnlib.data.debd import load_counted
     from spnlib.views.experiment_plots import fig3_figure
     from spnlib.experiment.protocols import get_protocol, run_protocol
 
@@ -89,9 +88,9 @@ def reproduce(args: argparse.Namespace) -> Path:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a directory")
-    data = CountedData.from_array(load_debd(args.dataset, "train"))
+    data = load_counted(args.dataset, "train")
     with_test = args.test or protocol.name == "updated"
-    test = CountedData.from_array(load_debd(args.dataset, "test")) if with_test else None
+    test = load_counted(args.dataset, "test") if with_test else None
     with tqdm(total=protocol.iterations, desc=f"{protocol.name} on {args.dataset}", unit="it",
               disable=args.quiet) as bar:
         curves = run_protocol(protocol, data, args.depths, dataset=args.dataset, runs=args.runs,

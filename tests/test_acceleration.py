@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spnlib.stats.speedup import acceleration, format_interval, gap_table, iterations_to_fraction, mean_band
+from spnlib.stats.speedup import acceleration, format_interval, gap_table, iterations_to_fraction, mean_confidence_band
 
 
 def exponential_curves(rates, runs=10, T=400, seed=0):
@@ -49,9 +49,9 @@ def test_gap_table_reports_censoring_and_finals():
 def test_mean_band_brackets_the_mean_and_shrinks_with_more_runs():
     rng = np.random.default_rng(1)
     few, many = rng.normal(0, 1, (5, 3)), rng.normal(0, 1, (200, 3))
-    m, lo, hi = mean_band(few)
+    m, lo, hi = mean_confidence_band(few)
     assert np.all(lo <= m) and np.all(m <= hi)
-    _, lo2, hi2 = mean_band(many)
+    _, lo2, hi2 = mean_confidence_band(many)
     assert np.all(hi2 - lo2 < hi - lo)
 
 

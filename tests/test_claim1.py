@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from spnlib.stats.speedup import first_reaching
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import random_data
@@ -15,7 +17,6 @@ from spnlib.structure.builders import (
 )
 from spnlib.studies.claim1 import (
     TreeMixture,
-    iterations_to_reach,
     projected_ascent,
     sharing_summary,
     speed_comparison,
@@ -116,7 +117,7 @@ def test_projected_ascent_and_iterations():
     g = lambda x: (0.0, -np.ones_like(x))
     _, clipped = projected_ascent(g, np.array([1.0]), 1.0, 3, floor=0.5)
     assert clipped == 3
-    np.testing.assert_array_equal(iterations_to_reach(np.array([[1, 2, 3], [0, 0, 0]]), 2), [1, np.inf])
+    np.testing.assert_array_equal(first_reaching(np.array([[1, 2, 3], [0, 0, 0]]), 2), [1, np.inf])
     with pytest.raises(ValueError, match="floor"):
         projected_ascent(f, np.ones(2), 0.1, 2, floor=0.0)
     with pytest.raises(ValueError, match="eta"):

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from spnlib.studies.dynamics import first_order_errors
+
 from spnlib.structure.decomposition import balanced
 from spnlib.views.derivation import (Md, decomposition_table, draw_decompositions, eq13_breakdown, explore,
-                                    plot_one_step_error, printed_vs_derived, report, report_for, verdict_markdown,
+                                    plot_one_step_error, printed_vs_derived, derivation_summary, derivation_summary_for, verdict_markdown,
                                     verdict_matrix)
 from spnlib.symbolic.derivation import Derivation
 from spnlib.symbolic.verdicts import verdict_table
@@ -39,10 +41,10 @@ def test_printed_vs_derived():
 
 
 def test_report_and_its_callback():
-    md = report(balanced((2, 2)), name="Fig. 2")
+    md = derivation_summary(balanced((2, 2)), name="Fig. 2")
     assert md.startswith("**Fig. 2**: K = 4 components, L = 2 sum layers")
-    assert report_for(2, 2) == report(balanced((2, 2)))
-    assert "unbalanced" in report_for(1, 1, "((0, 1), 2)")
+    assert derivation_summary_for(2, 2) == derivation_summary(balanced((2, 2)))
+    assert "unbalanced" in derivation_summary_for(1, 1, "((0, 1), 2)")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -53,7 +55,7 @@ def test_report_and_its_callback():
     ((2, 2, "3"), "not a nested tuple"),
 ])
 def test_callback_reports_bad_input_in_words(args, message):
-    out = report_for(*args)
+    out = derivation_summary_for(*args)
     assert out.startswith("**Cannot derive:**") and message in out
 
 
@@ -77,8 +79,9 @@ def test_decomposition_table_and_tree_drawing():
     assert "$w^{[1]}_{3}$" not in labels         # the unbalanced tree has two layer-1 weights
 
 
-def test_one_step_error_plot_returns_the_errors():
-    fig, errors = plot_one_step_error(balanced((2, 2)), [1e-4, 1e-3], scales=(1.0, 0.1), seeds=(0, 1),
-                                      mark=(1e6, "paper"))
-    assert errors.shape == (2, 2, 2) and len(fig.axes) == 2
+def test_one_step_error_plot_draws_both_panels():
+    errors = first_order_errors(balanced((2, 2)), [1e-4, 1e-3], scales=(1.0, 0.1), seeds=(0, 1))
+    assert errors.shape == (2, 2, 2)
     assert (errors[1] > errors[0]).all()          # smaller weights, same eta: larger error
+    fig = plot_one_step_error(errors, [1e-4, 1e-3], scales=(1.0, 0.1), mark=(1e6, "paper"))
+    assert len(fig.axes) == 2

@@ -10,6 +10,7 @@ from strategies import decompositions, random_data
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
 from spnlib.studies.dynamics import (
+    first_order_error,
     FORMS,
     eta_grid,
     exact_change,
@@ -135,3 +136,17 @@ def test_bad_input_is_refused(data):
 def test_forms_are_documented():
     assert set(FORMS) == {"chain rule", "corrected rho, lambda", "printed (Eq. 13)",
                           "printed, sum over all layers", "plain gradient"}
+
+
+def test_first_order_error_depends_on_eta_over_scale_squared():
+    dec = balanced((2, 2))
+    base = first_order_error(dec, 1e-3, 1.0)
+    assert first_order_error(dec, 1e-5, 0.1) == pytest.approx(base, rel=1e-6)   # same eta / s^2
+    assert first_order_error(dec, 1e-4, 1.0) == pytest.approx(base / 10, rel=0.05)
+    assert first_order_error(dec, 1e-2, 1e-2) > 0.5                             # eta / s^2 = 100
+
+
+@pytest.mark.parametrize("eta, scale", [(0.0, 1.0), (-1e-3, 1.0), (1e-3, 0.0)])
+def test_first_order_error_refuses_bad_input(eta, scale):
+    with pytest.raises(ValueError, match="must be > 0"):
+        first_order_error(balanced((2, 2)), eta, scale)

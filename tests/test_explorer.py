@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from spnlib.data.counted import CountedData  # noqa: E402
-from spnlib.views.explorer import StaticExplorer, draw_settings, explorer_grid, static_explorer_html  # noqa: E402
+from spnlib.experiment.explore import explorer_grid  # noqa: E402
+from spnlib.views.explorer import StaticExplorer, draw_settings, static_explorer_html  # noqa: E402
 
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (60, 4)))
 
@@ -44,8 +45,9 @@ def test_static_explorer_markup_follows_the_contract(grid):
 
 
 def test_live_callback_runs_headless(monkeypatch):
+    import spnlib.experiment.explore as explore
     import spnlib.views.explorer as explorer
-    monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
+    monkeypatch.setattr(explore, "load_counted", lambda name, split="train": DATA)
     explorer.settings_curves.cache_clear()
     fig, ax = plt.subplots()
     out = draw_settings(0.05, 2, "perturbed", "nltcs", 2, ax=ax)
@@ -68,10 +70,11 @@ def test_live_callback_runs_headless(monkeypatch):
 
 def test_a_live_curve_depends_on_its_setting_only(monkeypatch):
     """Whatever was drawn before, a depth's curve is the run of that depth alone (one batch per depth)."""
+    import spnlib.experiment.explore as explore
     import spnlib.views.explorer as explorer
     from spnlib.experiment.protocols import get_protocol, run_protocol
 
-    monkeypatch.setattr(explorer, "_train_data", lambda name: DATA)
+    monkeypatch.setattr(explore, "load_counted", lambda name, split="train": DATA)
     alone = run_protocol(get_protocol("perturbed").with_changes(eta=0.05), DATA, (2,), runs=3).train[0]
     explorer.settings_curves.cache_clear()
     cold = explorer.settings_curves(0.05, 2, "perturbed", "nltcs", 3)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from spnlib.stats.speedup import first_reaching
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +14,6 @@ from spnlib.studies.linear import (
     derive_linear,
     descent_curves,
     end_to_end_step,
-    iterations_to_target,
     lp_gradient,
     lp_loss,
     lp_minimum,
@@ -149,11 +150,11 @@ def test_diverged_runs_are_frozen_at_inf():
     X, y = regression_problem(0)
     curves = descent_curves(X, y, 4, [0.01, 100.0], 50, np.zeros(10))
     assert np.all(np.isfinite(curves[0])) and np.isinf(curves[1, -1])
-    assert iterations_to_target(curves, 0.0)[1] == np.inf
+    assert first_reaching(curves, 0.0, increasing=False)[1] == np.inf
 
 
-def test_iterations_to_target():
-    its = iterations_to_target(np.array([[3.0, 2.0, 1.0], [3.0, 3.0, 3.0]]), 2.0)
+def test_first_reaching_a_loss_target():
+    its = first_reaching(np.array([[3.0, 2.0, 1.0], [3.0, 3.0, 3.0]]), 2.0, increasing=False)
     np.testing.assert_array_equal(its, [1, np.inf])
 
 

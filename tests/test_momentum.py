@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from spnlib.structure.decomposition import balanced
-from spnlib.symbolic.eq14 import (heavy_ball_match, momentum_coefficients, one_step_error, relative_step,
+from spnlib.symbolic.eq14 import (heavy_ball_match, momentum_coefficients, relative_step,
                              scaling_degree, unroll)
 from spnlib.symbolic.derivation import Derivation
 
@@ -62,20 +62,6 @@ def test_scaling_degrees():
     assert scaling_degree(der, der.layer_gradient[(0, 0)] / u) == -2
     unbalanced = Derivation((0, (1, 2)))
     assert scaling_degree(unbalanced, unbalanced.layer_gradient[(0, 0)]) is None
-
-
-def test_one_step_error_depends_on_eta_over_scale_squared():
-    dec = balanced((2, 2))
-    base = one_step_error(dec, 1e-3, 1.0)
-    assert one_step_error(dec, 1e-5, 0.1) == pytest.approx(base, rel=1e-6)   # same eta / s^2
-    assert one_step_error(dec, 1e-4, 1.0) == pytest.approx(base / 10, rel=0.05)
-    assert one_step_error(dec, 1e-2, 1e-2) > 0.5                             # eta / s^2 = 100
-
-
-@pytest.mark.parametrize("eta, scale", [(0.0, 1.0), (-1e-3, 1.0), (1e-3, 0.0)])
-def test_one_step_error_refuses_bad_input(eta, scale):
-    with pytest.raises(ValueError, match="must be > 0"):
-        one_step_error(balanced((2, 2)), eta, scale)
 
 
 def test_unroll_refuses_bad_input():

@@ -1,4 +1,4 @@
-"""Tests of the reproducibility report (spnlib.report.assess, spnlib.report.rules).
+"""Tests of the reproducibility report (spnlib.report, spnlib.report.rules).
 
 The rules are tested on synthetic evidence whose verdict is known by construction; the
 rendering against MyST's own heading slugs and Markdown table rules; and the whole report
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from spnlib.report import rules
-from spnlib.report.assess import (
+from spnlib.views.tables import table_cell
+from spnlib.report import (
     Claim,
     Finding,
     ReproducibilityReport,
@@ -26,7 +27,6 @@ from spnlib.report.assess import (
     heading_anchor,
     report_markdown,
     section_link,
-    table_cell,
 )
 
 EXACT, FIRST, FAILS, NA = "holds exactly", "holds to first order in η", "does not hold", "not applicable"
@@ -278,7 +278,7 @@ def test_the_report_on_nltcs(nltcs_train: np.ndarray) -> None:
     once; every row has evidence. (Claim 1's two-minute study and the experiment's variants
     run in the introduction, not here.)"""
     from spnlib.data.counted import CountedData
-    from spnlib.report.assess import reproducibility_report
+    from spnlib.report import reproducibility_report
     cheap = [c for c in default_claims() if c.key in ("eq1", "eq2", "eq3-4", "trees", "fig3-runs", "obs1")]
     report = reproducibility_report(CountedData.from_array(nltcs_train), claims=cheap,
                                     book_dir=Path(__file__).resolve().parents[1] / "book")

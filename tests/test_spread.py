@@ -13,7 +13,6 @@ from spnlib.stats.intervals import (
     Interval,
     fit_loglog_slope,
     mean_interval,
-    plot_band,
     t_quantile,
 )
 
@@ -82,17 +81,6 @@ def test_fit_interval_widens_with_noise_and_covers_truth():
 def test_fit_rejects_bad_input(etas, errors):
     with pytest.raises(ValueError):
         fit_loglog_slope(etas, errors)
-
-
-def test_plot_band_draws_median_and_ignores_diverged_runs():
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots()
-    curves = np.array([[1.0, 2.0, 3.0], [3.0, 4.0, np.inf], [2.0, 3.0, 4.0]])
-    line = plot_band(ax, np.arange(3), curves, "runs")
-    np.testing.assert_allclose(line.get_ydata(), [2.0, 3.0, 3.5])
-    with pytest.raises(ValueError, match="shape"):
-        plot_band(ax, np.arange(4), curves, "bad")
-    plt.close(fig)
 
 
 def test_interval_is_a_frozen_record():

@@ -13,6 +13,7 @@ Defined in the book's chapter "Sum-product networks".
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import os
 import urllib.error
 import urllib.request
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from spnlib.data.counted import CountedData
+
 __all__ = ["DATASETS", "SPLITS", "DatasetError", "data_dir", "dataset_path", "load_debd",
-           "parse_binary_csv", "DEBD_URL"]
+           "load_counted", "parse_binary_csv", "DEBD_URL"]
 
 DEBD_URL = "https://raw.githubusercontent.com/arranger1044/DEBD/master/datasets/{name}/{name}.{split}.data"
 SPLITS = ("train", "valid", "test")
@@ -185,3 +188,13 @@ def load_debd(name: str, split: str = "train", directory: str | os.PathLike | No
     if X.shape[1] != DATASETS[name]:
         raise DatasetError(f"{path}: {X.shape[1]} variables, expected {DATASETS[name]} for {name}")
     return X
+
+
+@lru_cache(maxsize=16)
+def load_counted(name: str, split: str = "train") -> CountedData:
+    """:func:`load_debd` as :class:`~spnlib.data.counted.CountedData` (distinct rows with counts), cached.
+
+    The form every evaluator and training loop takes; loaded and checked once per
+    (name, split) in a session. Reads the default data directory (:func:`data_dir`).
+    """
+    return CountedData.from_array(load_debd(name, split))

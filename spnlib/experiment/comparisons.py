@@ -22,7 +22,8 @@ from spnlib.stats.speedup import iterations_to_fraction
 from spnlib.numeric.batched import MixtureBatch
 from spnlib.data.counted import CountedData
 from spnlib.experiment.protocols import Protocol, initial_params, structure
-from spnlib.experiment.training import Optimiser, check_eta, train
+from spnlib.checks import check_eta
+from spnlib.experiment.training import Optimiser, train
 
 __all__ = ["train_grid", "rate_sweep", "SweepSummary", "sweep_summary", "Config", "tune_rate", "optimiser_runs"]
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from spnlib.stats.speedup import Acceleration, GapRow, acceleration, gap_table
 from spnlib.data.counted import CountedData
-from spnlib.data.debd import load_debd
+from spnlib.data.debd import load_counted
 from spnlib.experiment.protocols import Curves, fig3_comparison, get_protocol, paper_fig3, run_protocol
 from spnlib.experiment.symmetry import departure_iteration, independent_llh
 
@@ -25,7 +25,7 @@ __all__ = ["FaithfulReport", "faithful_reproduction", "AccelerationReport", "acc
 
 
 def _nltcs(data: CountedData | None) -> CountedData:
-    return data if data is not None else CountedData.from_array(load_debd("nltcs", "train"))
+    return data if data is not None else load_counted("nltcs", "train")
 
 
 @dataclass

@@ -34,7 +34,8 @@ import numpy as np
 from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import Decomposition, released
-from spnlib.experiment.training import Optimiser, TrainingResult, check_eta, train
+from spnlib.checks import check_eta
+from spnlib.experiment.training import Optimiser, TrainingResult, train
 
 __all__ = ["Protocol", "PROTOCOLS", "get_protocol", "random_layered", "structure", "initial_params",
            "Curves", "run_protocol", "paper_fig3", "TABLE_ITERATIONS", "fig3_comparison"]

@@ -25,7 +25,8 @@ from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import Decomposition
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
-from spnlib.experiment.training import Optimiser, check_eta, train
+from spnlib.checks import check_eta
+from spnlib.experiment.training import Optimiser, train
 
 __all__ = ["independent_llh", "SymmetryTrace", "symmetry_trace", "ulp_perturbation", "departure_iteration",
            "growth_per_iteration", "reference_run", "Drift", "drift"]

@@ -26,23 +26,13 @@ import numpy as np
 
 from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.numeric.blas import blas_threads
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 
 __all__ = ["RULES", "Optimiser", "TrainingResult", "train", "check_eta"]
 
 RULES = ("projected", "log", "momentum", "adam")
 """The update rules :class:`Optimiser` knows."""
-
-
-def check_eta(eta: float) -> float:
-    """Return ``eta`` as a float, or raise ValueError unless it is a finite number > 0."""
-    try:
-        value = float(eta)
-    except (TypeError, ValueError):
-        raise ValueError(f"the learning rate eta must be a number > 0, got {eta!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"the learning rate eta must be finite and > 0, got {eta!r}")
-    return value
 
 
 @dataclass(frozen=True)

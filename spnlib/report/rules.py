@@ -1,7 +1,7 @@
 """The rules of the reproducibility report: how each claim's verdict follows from the numbers.
 
-Each function takes the :class:`~spnlib.report.assess.Evidence` (the chapters' computations, run
-once) and returns a :class:`~spnlib.report.assess.Finding`. Its docstring states the rule; the
+Each function takes the :class:`~spnlib.report.evidence.Evidence` (the chapters' computations, run
+once) and returns a :class:`~spnlib.report.model.Finding`. Its docstring states the rule; the
 thresholds are module constants, so that they are stated once and can be audited.
 
 Defined in the book's introduction (the reproducibility report).
@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from spnlib.report.assess import Evidence, Finding, Status
+from spnlib.report.evidence import Evidence
+from spnlib.report.model import Finding, Status
 
 HOLDS = ("holds exactly",)
 HOLDS_FIRST_ORDER = ("holds exactly", "holds to first order in η")

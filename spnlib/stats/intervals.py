@@ -1,4 +1,4 @@
-"""Spread over seeds: means with t-intervals, log-log slope fits, and bands for plots.
+"""Spread over seeds: means with t-intervals and log-log slope fits.
 
 Small statistics helpers shared by the chapters "Overparameterization in linear
 regression" and "Numerical verification of the dynamics": every effect in those
@@ -15,7 +15,7 @@ from math import sqrt
 
 import numpy as np
 
-__all__ = ["Interval", "SlopeFit", "fit_loglog_slope", "mean_interval", "plot_band", "t_quantile"]
+__all__ = ["Interval", "SlopeFit", "fit_loglog_slope", "mean_interval", "t_quantile"]
 
 # Two-sided 95 % quantiles t_{0.975, df} of Student's t for df = 1..30 (standard table values).
 _T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
@@ -114,20 +114,3 @@ def fit_loglog_slope(etas: Sequence[float], errors: Sequence[float]) -> SlopeFit
     slope = float(coef[1])
     return SlopeFit(Interval(slope, slope - h, slope + h, int(x.size)), float(coef[0]),
                     float(np.max(np.abs(resid))))
-
-
-def plot_band(ax, x: np.ndarray, curves: np.ndarray, label: str, color: str | None = None,
-              quantiles: tuple[float, float] = (0.1, 0.9), **line_kw):
-    """Median of ``curves`` (runs x points) as a line with a quantile band around it.
-
-    Returns the line. Non-finite values (diverged runs) are ignored point by point.
-    """
-    Y = np.asarray(curves, dtype=np.float64)
-    if Y.ndim != 2 or Y.shape[1] != len(x):
-        raise ValueError(f"curves must have shape (runs, {len(x)}), got {Y.shape}")
-    Y = np.where(np.isfinite(Y), Y, np.nan)
-    med = np.nanmedian(Y, axis=0)
-    lo, hi = np.nanquantile(Y, quantiles[0], axis=0), np.nanquantile(Y, quantiles[1], axis=0)
-    line, = ax.plot(x, med, label=label, color=color, **line_kw)
-    ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
-    return line

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["bootstrap_indices", "mean_band", "iterations_to_fraction", "GapRow", "gap_table",
+__all__ = ["bootstrap_indices", "mean_confidence_band", "first_reaching", "iterations_to_fraction", "GapRow", "gap_table",
            "Acceleration", "acceleration", "format_interval", "TARGETS"]
 
 
@@ -29,7 +29,7 @@ def bootstrap_indices(n: int, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, (n_boot, n))
 
 
-def mean_band(curves: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+def mean_confidence_band(curves: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed: int = 0
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean curve over runs with a bootstrap ``level`` confidence band.
 
@@ -50,6 +50,19 @@ def mean_band(curves: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed:
     return c.mean(axis=0), low, high
 
 
+def first_reaching(curves: np.ndarray, threshold: float | np.ndarray, increasing: bool = True) -> np.ndarray:
+    """Per curve (row), the first index t with ``curves[r, t] >= threshold`` (``<=`` if not
+    ``increasing``, for a loss); inf if the curve never gets there (a censored run).
+
+    ``threshold`` is a number or one per row. Indices count updates: t = 0 is the start.
+    """
+    c = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    th = np.asarray(threshold, dtype=np.float64)
+    th = th[:, None] if th.ndim else th
+    reached = c >= th if increasing else c <= th
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), np.inf).astype(float)
+
+
 def iterations_to_fraction(curves: np.ndarray, initial: float | np.ndarray, target: float | np.ndarray,
                            fraction: float) -> np.ndarray:
     """Updates each run needs to close ``fraction`` of the gap from ``initial`` to ``target``.
@@ -63,11 +76,8 @@ def iterations_to_fraction(curves: np.ndarray, initial: float | np.ndarray, targ
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-    c = np.atleast_2d(np.asarray(curves, dtype=np.float64))
     initial, target = np.asarray(initial, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    threshold = initial + fraction * (target - initial)
-    reached = c >= (threshold[:, None] if threshold.ndim else threshold)
-    return np.where(reached.any(axis=1), reached.argmax(axis=1), np.inf).astype(float)
+    return first_reaching(curves, initial + fraction * (target - initial))
 
 
 TARGETS = ("best", "own")

@@ -24,16 +24,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.numeric.evaluate import compile_spn, log_likelihood_and_gradient, logsumexp
 from spnlib.structure.graph import SPN
 from spnlib.numeric.induced_trees import induced_trees
+from spnlib.stats.speedup import first_reaching
 from spnlib.stats.intervals import Interval, mean_interval
 
 __all__ = [
     "SpeedResult",
     "TreeMixture",
-    "iterations_to_reach",
     "projected_ascent",
     "sharing_summary",
     "speed_comparison",
@@ -41,11 +42,6 @@ __all__ = [
     "tree_step",
 ]
 
-
-def _check_eta(eta: float) -> float:
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"the learning rate eta must be finite and > 0, got {eta!r}")
-    return float(eta)
 
 
 class TreeMixture:
@@ -167,7 +163,7 @@ def step_equality(mixture: TreeMixture, eta: float, n_steps: int) -> np.ndarray:
     theta with the gradient through the trees (:meth:`TreeMixture.deep_llh_and_grad`).
     Returns max_T |W_T^(1) - W_T^(2)| / W_T^(1) at t = 0..n_steps.
     """
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     compiled = compile_spn(mixture.spn)
     core = trees = mixture.spn.weights()
     out = []
@@ -191,7 +187,7 @@ def tree_step(mixture: TreeMixture, theta: np.ndarray, eta: float) -> dict[str, 
     (rho_T dL/dW_T with rho_T = eta W_T^2 sum_{e in T} theta_e^-2: the tree's own
     gradient) and ``cross`` (the gradients of the other trees sharing its weights).
     """
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     _, g = mixture.deep_llh_and_grad(theta)
     W = mixture.tree_weights(theta)
     _, gW = mixture.free_llh_and_grad(W)
@@ -208,7 +204,7 @@ def projected_ascent(llh_and_grad, start: np.ndarray, eta: float, n_steps: int,
     ``llh_and_grad(x) -> (mean llh, grad)``. Returns the llh at t = 0..n_steps and
     how many coordinates the projection moved in total.
     """
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     if not floor > 0:
         raise ValueError(f"floor must be > 0, got {floor!r}")
     x, out, clipped = np.array(start, dtype=np.float64), [], 0
@@ -221,13 +217,6 @@ def projected_ascent(llh_and_grad, start: np.ndarray, eta: float, n_steps: int,
         clipped += int((x < floor).sum())
         np.maximum(x, floor, out=x)
     return np.array(out), clipped
-
-
-def iterations_to_reach(curves: np.ndarray, target: float) -> np.ndarray:
-    """First iteration at which each curve (row) is >= ``target`` (inf if never)."""
-    C = np.atleast_2d(np.asarray(curves, dtype=np.float64))
-    hit = C >= target
-    return np.where(hit.any(axis=1), hit.argmax(axis=1), np.inf)
 
 
 @dataclass(frozen=True)
@@ -263,7 +252,7 @@ class SpeedResult:
     def iterations(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Per seed, the fewest iterations (over each model's own grid) to reach ``targets(fraction)``."""
         target = self.targets(fraction)
-        fastest = lambda C: np.array([iterations_to_reach(c, x).min() for c, x in zip(C, target)])
+        fastest = lambda C: np.array([first_reaching(c, x).min() for c, x in zip(C, target)])
         return fastest(self.deep), fastest(self.free)
 
     def deep_speedup(self, fraction: float = 0.9):
@@ -284,13 +273,13 @@ class SpeedResult:
     def chosen_etas(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Per seed, the index into each grid of the eta that reaches ``targets(fraction)`` first."""
         target = self.targets(fraction)
-        pick = lambda C: np.array([int(np.argmin(iterations_to_reach(c, x))) for c, x in zip(C, target)])
+        pick = lambda C: np.array([int(np.argmin(first_reaching(c, x))) for c, x in zip(C, target)])
         return pick(self.deep), pick(self.free)
 
     def best_curves(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
         """Per seed, each model's curve at the eta that reaches ``targets(fraction)`` first: (seeds, T + 1) x 2."""
         target = self.targets(fraction)
-        pick = lambda C: np.array([c[np.argmin(iterations_to_reach(c, x))] for c, x in zip(C, target)])
+        pick = lambda C: np.array([c[np.argmin(first_reaching(c, x))] for c, x in zip(C, target)])
         return pick(self.deep), pick(self.free)
 
 

@@ -27,10 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.stats.intervals import Interval, fit_loglog_slope, mean_interval
+from spnlib.symbolic.derivation import Derivation, as_decomposition
 
 __all__ = [
     "FORMS",
@@ -39,6 +41,8 @@ __all__ = [
     "eta_grid",
     "exact_change",
     "first_order_coefficients",
+    "first_order_error",
+    "first_order_errors",
     "one_step_errors",
     "one_step_state",
     "predicted_change",
@@ -98,11 +102,6 @@ def one_step_state(model: FactorisedMixture, params: MixtureParams, data: Counte
                         tuple(grad.layers), g_shallow.layers[0], w)
 
 
-def _check_eta(eta: float) -> float:
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"the learning rate eta must be finite and > 0, got {eta!r}")
-    return float(eta)
-
 
 def _path_terms(state: OneStepState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(K, L) arrays u_l, g_l / u_l and a mask of the layers above the bottom of each path."""
@@ -116,7 +115,7 @@ def _path_terms(state: OneStepState) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def first_order_coefficients(state: OneStepState, eta: float, form: str) -> tuple[np.ndarray, np.ndarray]:
     """(rho_k, lambda_k) of ``form`` (a key of :data:`FORMS` other than "chain rule")."""
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     u, ratio, upper = _path_terms(state)
     root = u[:, 0]
     lam_upper = eta * np.where(upper, ratio, 0.0).sum(axis=1)
@@ -135,14 +134,14 @@ def predicted_change(state: OneStepState, eta: float, form: str) -> np.ndarray:
     """The first-order prediction of Delta w_k under ``form``."""
     if form == "chain rule":
         _, ratio, _ = _path_terms(state)
-        return _check_eta(eta) * state.weights * ratio.sum(axis=1)
+        return check_eta(eta) * state.weights * ratio.sum(axis=1)
     rho, lam = first_order_coefficients(state, eta, form)
     return rho * state.shallow_grad + lam * state.weights
 
 
 def exact_change(state: OneStepState, eta: float) -> np.ndarray:
     """w_k after one step u <- u + eta grad_u, minus w_k before (exact, any eta)."""
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     dec = state.decomposition
     new = np.append(np.concatenate([u + eta * g for u, g in zip(state.layers, state.layer_grads)]), 1.0)
     return np.prod(new[dec.flat_index], axis=1) - state.weights
@@ -224,3 +223,34 @@ def slope_study(structures: dict, data: CountedData, seeds: Sequence[int],
         etas[name] = np.array(grids)
     return SlopeStudy(tuple(structures), tuple(forms), fits,
                       {k: np.array(v) for k, v in errors.items()}, etas)
+
+
+def first_order_error(structure: Decomposition | Sequence, eta: float, scale: float, seed: int = 0,
+                      n_variables: int = 4, n_samples: int = 40) -> float:
+    """Relative error of the first-order prediction of one step of w_k, on the numeric core.
+
+    A random factorised mixture and data set (reproducible by ``seed``); layer
+    weights ``scale`` times U(0.5, 1.5). The exact step is :func:`exact_change` (the layer
+    weights recombined after one gradient-ascent step of the mean log-likelihood); the
+    prediction is eta c_1 from the symbolic derivation
+    (:meth:`~spnlib.symbolic.derivation.Derivation.first_order_function`).
+    Returns max_k |exact - predicted| / max_k |exact|.
+    """
+    if eta <= 0 or scale <= 0:
+        raise ValueError(f"eta and scale must be > 0, got eta = {eta}, scale = {scale}")
+    dec = as_decomposition(structure)
+    rng = np.random.default_rng(seed)
+    leaf = rng.uniform(0.2, 1.0, (dec.n_components, n_variables, 2))
+    data = CountedData.from_array(rng.integers(0, 2, (n_samples, n_variables)))
+    layers = tuple(scale * rng.uniform(0.5, 1.5, n) for n in dec.layer_sizes)
+    state = one_step_state(FactorisedMixture(dec, n_variables), MixtureParams(leaf, layers), data)
+    exact = exact_change(state, eta)
+    predicted = eta * Derivation(dec).first_order_function()(layers, state.shallow_grad)
+    return float(np.max(np.abs(exact - predicted)) / np.max(np.abs(exact)))
+
+
+def first_order_errors(structure: Decomposition | Sequence, etas: Sequence[float], scales: Sequence[float],
+                       seeds: Sequence[int]) -> np.ndarray:
+    """:func:`first_order_error` over a grid: array (len(scales), len(seeds), len(etas))."""
+    return np.array([[[first_order_error(structure, eta, sc, seed=seed) for eta in etas]
+                      for seed in seeds] for sc in scales])

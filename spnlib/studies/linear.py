@@ -5,7 +5,7 @@
 * :func:`lp_loss`, :func:`lp_gradient`, :func:`end_to_end_step`: the same in NumPy,
   for a numeric check against a real gradient step.
 * :func:`regression_problem`, :func:`lp_minimum`, :func:`descent_curves`,
-  :func:`iterations_to_target`: gradient descent on the plain and the
+  :func:`spnlib.stats.speedup.first_reaching`: gradient descent on the plain and the
   overparameterized model, vectorised over learning rates.
 
 The loss is l_p(w) = mean_n (1/p)(x_n^T w - y_n)^p for even p (p = 2, 4).
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from spnlib.stats.speedup import first_reaching
 from spnlib.stats.intervals import Interval, mean_interval
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "derive_linear",
     "descent_curves",
     "end_to_end_step",
-    "iterations_to_target",
     "lp_gradient",
     "lp_loss",
     "lp_minimum",
@@ -264,13 +264,6 @@ def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float], 
     return (out, w2_path) if return_w2 else out
 
 
-def iterations_to_target(curves: np.ndarray, target: float) -> np.ndarray:
-    """For each curve (row), the first iteration whose value is <= ``target`` (inf if never)."""
-    C = np.atleast_2d(np.asarray(curves, dtype=np.float64))
-    hit = C <= target
-    return np.where(hit.any(axis=1), hit.argmax(axis=1), np.inf)
-
-
 @dataclass(frozen=True)
 class SpeedComparison:
     """Plain vs overparameterized gradient descent on ``regression_problem(seed)``, several seeds.
@@ -351,6 +344,6 @@ def compare_descent(p: int, seeds: Sequence[int], etas: Sequence[float], n_steps
         start = float(lp_loss(w0, X, y, p)) - best
         curves = [descent_curves(X, y, p, etas, n_steps, w0, w2_0=c) - best for c in (None, *w2_inits)]
         exc.append(curves)
-        its.append([iterations_to_target(c, tolerance * start) for c in curves])
+        its.append([first_reaching(c, tolerance * start, increasing=False) for c in curves])
     return SpeedComparison(p, etas, tuple(seeds), methods, np.array(its).transpose(1, 0, 2),
                            np.array(exc).transpose(1, 0, 2, 3), tolerance)

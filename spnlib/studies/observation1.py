@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
@@ -111,11 +112,6 @@ def _check_on_invalid(on_invalid: str) -> None:
         raise ValueError(f"on_invalid must be 'raise' or 'stop', got {on_invalid!r}")
 
 
-def _check_eta(eta: float) -> float:
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"the learning rate eta must be finite and > 0, got {eta!r}")
-    return float(eta)
-
 
 def train_overparameterized(decomposition: Decomposition, data: CountedData, params: MixtureParams,
                             eta: float, n_steps: int, train_leaves: bool = True,
@@ -126,7 +122,7 @@ def train_overparameterized(decomposition: Decomposition, data: CountedData, par
     raises ValueError naming the step (``on_invalid="raise"``), or ends the run
     at the last valid iterate, recorded in ``stopped_at`` (``on_invalid="stop"``).
     """
-    eta = _check_eta(eta)
+    eta = check_eta(eta)
     _check_on_invalid(on_invalid)
     if n_steps < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
@@ -314,7 +310,7 @@ def adaptive_momentum_ascent(data: CountedData, initial: MixtureParams, form: Mo
     if len(initial.layers) != 1:
         raise ValueError("initial must be shallow parameters: leaves and one layer of K component weights")
     if leaf_eta is not None:
-        _check_eta(leaf_eta)
+        check_eta(leaf_eta)
     K, D = initial.leaf.shape[0], initial.leaf.shape[1]
     if form.rho.shape[1] != K:
         raise ValueError(f"the schedule is for {form.rho.shape[1]} components, the model has {K}")

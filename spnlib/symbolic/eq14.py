@@ -11,8 +11,8 @@ the coefficient of every past gradient; :func:`momentum_coefficients` solves
 Eq. 14's "there exists mu^{(t,tau)}" for the mu's and returns what is left over.
 :func:`heavy_ball_match` asks whether constant rho, lambda ever give heavy-ball
 momentum. :func:`relative_step` and :func:`scaling_degree` quantify when the
-first-order truncation is accurate, and :func:`one_step_error` measures it on the
-numeric core.
+first-order truncation is accurate (:func:`spnlib.studies.dynamics.first_order_error` measures
+it on the numeric core).
 
 Defined in the book's chapter "The derivation".
 """
@@ -21,16 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from collections.abc import Sequence
 
-import numpy as np
 import sympy as sp
 
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition
-from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
-from spnlib.symbolic.derivation import Derivation, as_decomposition
+from spnlib.symbolic.derivation import Derivation
 
 __all__ = ["Unrolled", "unroll", "momentum_coefficients", "eq14_printed", "heavy_ball_match",
-           "relative_step", "scaling_degree", "one_step_error"]
+           "relative_step", "scaling_degree"]
 
 
 @dataclass(frozen=True)
@@ -181,31 +177,3 @@ def scaling_degree(der: Derivation, expr: sp.Expr) -> int | None:
         return None
     m = sp.degree(sp.numer(ratio), scale) - sp.degree(sp.denom(ratio), scale)
     return int(m) if sp.simplify(ratio - scale ** m) == 0 else None
-
-
-def one_step_error(structure: Decomposition | Sequence, eta: float, scale: float, seed: int = 0,
-                   n_variables: int = 4, n_samples: int = 40) -> float:
-    """Relative error of the first-order prediction of one step of w_k, on the numeric core.
-
-    A random factorised mixture and data set (reproducible by ``seed``); layer
-    weights ``scale`` times U(0.5, 1.5). The exact step recombines the layer
-    weights after one gradient-ascent step of the mean log-likelihood
-    (:meth:`FactorisedMixture.llh_and_grad`); the prediction is eta c_1 from the
-    symbolic derivation. Returns max_k |exact - predicted| / max_k |exact|.
-    """
-    if eta <= 0 or scale <= 0:
-        raise ValueError(f"eta and scale must be > 0, got eta = {eta}, scale = {scale}")
-    dec = as_decomposition(structure)
-    rng = np.random.default_rng(seed)
-    K = dec.n_components
-    leaf = rng.uniform(0.2, 1.0, (K, n_variables, 2))
-    data = CountedData.from_array(rng.integers(0, 2, (n_samples, n_variables)))
-    layers = tuple(scale * rng.uniform(0.5, 1.5, n) for n in dec.layer_sizes)
-    _, grad = FactorisedMixture(dec, n_variables).llh_and_grad(MixtureParams(leaf, layers), data)
-    w = dec.component_weights(layers)
-    shallow = FactorisedMixture(Decomposition(tuple(range(K))), n_variables)
-    _, g_shallow = shallow.llh_and_grad(MixtureParams(leaf, (w,)), data)
-    stepped = np.append(np.concatenate([u + eta * g for u, g in zip(layers, grad.layers)]), 1.0)
-    exact = np.prod(stepped[dec.flat_index], axis=1) - w
-    predicted = eta * Derivation(dec).first_order_function()(layers, g_shallow.layers[0])
-    return float(np.max(np.abs(exact - predicted)) / np.max(np.abs(exact)))

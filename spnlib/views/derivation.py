@@ -20,7 +20,7 @@ from spnlib.views.tables import markdown_table
 from spnlib.symbolic.verdicts import Verdict, compare_first_order, verdict_table
 
 __all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
-           "plot_one_step_error", "draw_decompositions", "report", "report_for", "explore"]
+           "plot_one_step_error", "draw_decompositions", "derivation_summary", "derivation_summary_for", "explore"]
 
 class Md(str):
     """Markdown text that renders as Markdown in Jupyter and the book and shows its source as plain
@@ -35,10 +35,6 @@ class Md(str):
 
 _MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
          Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", r"\vert ")
 
 
 def printed_vs_derived(spn: SymbolicSPN, lhs: str, printed: sp.Expr, derived: sp.Expr,
@@ -61,8 +57,8 @@ def verdict_markdown(rows: Sequence[dict], columns: Sequence[str] = ("equation",
         if col == "residual" and residuals_for is not None and row["verdict"] not in residuals_for:
             return ""
         if col in ("residual", "corrected") and value:
-            return f"${_cell(value)}$"
-        return _cell(value)
+            return f"${str(value)}$"
+        return str(value)
     return Md(markdown_table([[fmt(r, c) for c in columns] for r in rows], list(columns)))
 
 
@@ -103,25 +99,18 @@ def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence
     return Md(markdown_table(rows, ["k", *[name for name, _ in spns]]))
 
 
-def plot_one_step_error(structure: Decomposition | Sequence, etas: Sequence[float],
-                        scales: Sequence[float] = (1.0, 0.1, 0.01), seeds: Sequence[int] = range(5),
+def plot_one_step_error(errors, etas: Sequence[float], scales: Sequence[float],
                         mark: tuple[float, str] | None = None):
     """Relative error of the first-order step against eta (left) and against eta / s^2 (right).
 
-    One curve per weight scale s: the median over ``seeds`` of
-    :func:`spnlib.symbolic.eq14.one_step_error` (random components, data, and layer
-    weights of size s), with the min-max range as a band. ``mark`` = (x, label)
-    draws a dotted vertical line at eta / s^2 = x on the right panel.
-    Returns (figure, errors) with errors of shape (len(scales), len(seeds), len(etas)).
+    ``errors`` is :func:`spnlib.studies.dynamics.first_order_errors` (shape (len(scales), seeds,
+    len(etas))). One curve per weight scale s: the median over seeds, with the min-max range as
+    a band. ``mark`` = (x, label) draws a dotted vertical line at eta / s^2 = x on the right panel.
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from spnlib.symbolic.eq14 import one_step_error
-
     etas = np.asarray(etas, float)
-    errors = np.array([[[one_step_error(structure, eta, sc, seed=seed) for eta in etas]
-                        for seed in seeds] for sc in scales])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
     for sc, err, marker in zip(scales, errors, "os^vD"):
         for ax, x in zip(axes, (etas, etas / sc ** 2)):
@@ -135,7 +124,7 @@ def plot_one_step_error(structure: Decomposition | Sequence, etas: Sequence[floa
         axes[1].annotate(mark[1], (mark[0], 1e-6), rotation=90, ha="right", va="bottom", fontsize=8)
     axes[0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    return fig, errors
+    return fig
 
 
 def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence]], edge_labels: bool = True):
@@ -180,22 +169,22 @@ def _draw_tree(ax, node: tuple, depth: int, counters: list[int], slot, edge_labe
     return x0
 
 
-def report(structure: Decomposition | Sequence, name: str | None = None) -> Md:
+def derivation_summary(structure: Decomposition | Sequence, name: str | None = None) -> Md:
     """The whole derivation of one decomposition as Markdown: w_k, rho_k, lambda_k, verdicts."""
     der = Derivation(structure)
     s, dec = der.spn, der.spn.decomposition
     head = (f"**{name or dec.tree}**: K = {dec.n_components} components, L = {dec.n_layers} sum layers, "
             f"{dec.n_weights} layer weights{'' if dec.is_balanced else ', unbalanced'}.")
     comps = markdown_table([[k + 1, s.depth(k), f"$w_{{{k + 1}}} = {s.latex(s.weight(k))}$",
-                             f"${_cell(s.latex(der.rho[k]))}$", f"${_cell(s.latex(der.lam_layer_form(k)))}$"]
+                             f"${str(s.latex(der.rho[k]))}$", f"${str(s.latex(der.lam_layer_form(k)))}$"]
                             for k in range(dec.n_components)],
                            ["k", "depth", "decomposition (Eq. 3)", "derived ρ_k", "derived λ_k"])
     rows = verdict_table([(name or str(dec.tree), dec)])
     return Md("\n\n".join([head, comps, verdict_markdown(rows, ("equation", "verdict", "where", "residual"))]))
 
 
-def report_for(n_layers: int, branching: int, tree: str = "") -> Md:
-    """The explorer's callback: :func:`report` of ``balanced((branching,) * n_layers)``, or of ``tree``.
+def derivation_summary_for(n_layers: int, branching: int, tree: str = "") -> Md:
+    """The explorer's callback: :func:`derivation_summary` of ``balanced((branching,) * n_layers)``, or of ``tree``.
 
     ``tree`` is a nested tuple written in Python (e.g. ``"((0, 1), 2)"``); when
     given it replaces the balanced tree. Invalid input gives a message, not an exception.
@@ -215,13 +204,13 @@ def report_for(n_layers: int, branching: int, tree: str = "") -> Md:
         if dec.n_components > 16:
             raise ValueError(f"K = {dec.n_components} components; the explorer derives up to 16 "
                              "(choose fewer layers or a smaller branching)")
-        return report(dec)
+        return derivation_summary(dec)
     except (InvalidDecompositionError, ValueError) as err:
         return Md(f"**Cannot derive:** {err}")
 
 
 def explore():
-    """An ipywidgets explorer: number of layers and branching (or any tree) -> :func:`report_for`.
+    """An ipywidgets explorer: number of layers and branching (or any tree) -> :func:`derivation_summary_for`.
 
     Needs a live kernel with ipywidgets; the book shows fixed cases instead.
     """
@@ -236,7 +225,7 @@ def explore():
     def update(_=None) -> None:
         out.clear_output(wait=True)
         with out:
-            display(Markdown(report_for(layers.value, branching.value, tree.value)))
+            display(Markdown(derivation_summary_for(layers.value, branching.value, tree.value)))
 
     for w in (layers, branching, tree):
         w.observe(update, names="value")

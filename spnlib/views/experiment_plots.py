@@ -8,19 +8,12 @@ from typing import Sequence
 
 import numpy as np
 
-from spnlib.stats.speedup import mean_band
+from spnlib.stats.speedup import mean_confidence_band
 from spnlib.experiment.protocols import Curves, paper_fig3
+from spnlib.views.figures import depth_colour
 
-__all__ = ["DEPTH_COLOURS", "depth_colour", "plot_fig3", "plot_bands", "plot_spread", "plot_rate_sweep",
+__all__ = ["plot_fig3", "plot_bands", "plot_spread", "plot_rate_sweep",
            "fig3_figure"]
-
-DEPTH_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-"""One colour per depth L = 1, 2, ... (the same in every figure of the book)."""
-
-
-def depth_colour(depth: int) -> str:
-    return DEPTH_COLOURS[(int(depth) - 1) % len(DEPTH_COLOURS)]
-
 
 def _axes(ax):
     if ax is None:
@@ -60,7 +53,7 @@ def plot_bands(curves: np.ndarray, depths: Sequence[int], ax=None, title: str = 
     c = np.asarray(curves)
     it = np.arange(x0, x0 + c.shape[-1])
     for L, runs in zip(depths, c):
-        mean, low, high = mean_band(runs, level)
+        mean, low, high = mean_confidence_band(runs, level)
         ax.plot(it, mean, color=depth_colour(L), lw=1.5, label=f"L = {L} (mean of {runs.shape[0]})")
         ax.fill_between(it, low, high, color=depth_colour(L), alpha=0.25, lw=0)
     if paper:
