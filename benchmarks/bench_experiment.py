@@ -26,13 +26,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from spnlib.views import explorer  # noqa: E402
-from spnlib.data.counted import CountedData  # noqa: E402
 from spnlib.data.debd import load_counted  # noqa: E402
-from spnlib.structure.decomposition import released  # noqa: E402
-from spnlib.numeric.fastpath import FactorisedMixture  # noqa: E402
 from spnlib.experiment.protocols import get_protocol, run_protocol  # noqa: E402
 from spnlib.experiment.symmetry import reference_run  # noqa: E402
+from spnlib.numeric.fastpath import FactorisedMixture  # noqa: E402
+from spnlib.structure.decomposition import released  # noqa: E402
+from spnlib.views import explorer  # noqa: E402
 
 
 def clock(fn) -> float:
@@ -75,16 +74,16 @@ def main(repeat: int = 15) -> None:
         for eta, depth in moves * 2:
             explorer.settings_curves.cache_clear()
             fig, ax = plt.subplots(figsize=(6, 3.5))
-            times.append(clock(lambda: (explorer.draw_settings(eta, depth, protocol, "nltcs", seeds, ax=ax),
-                                        fig.canvas.draw())))
+            times.append(clock(lambda e=eta, d=depth, p=protocol, s=seeds, a=ax, f=fig: (
+                explorer.draw_settings(e, d, p, "nltcs", s, ax=a), f.canvas.draw())))
             plt.close(fig)
         print(f"explorer redraw, {protocol}, {seeds} seeds, NLTCS, cold cache: {ms(times)}")
         explorer.settings_curves.cache_clear()
         times = []
         for eta, depth in moves:                 # a reader's slider moves: L = 1 is reused when only L changes
             fig, ax = plt.subplots(figsize=(6, 3.5))
-            times.append(clock(lambda: (explorer.draw_settings(eta, depth, protocol, "nltcs", seeds, ax=ax),
-                                        fig.canvas.draw())))
+            times.append(clock(lambda e=eta, d=depth, p=protocol, s=seeds, a=ax, f=fig: (
+                explorer.draw_settings(e, d, p, "nltcs", s, ax=a), f.canvas.draw())))
             plt.close(fig)
         print(f"explorer redraw, {protocol}, {seeds} seeds, NLTCS, slider sequence:  {ms(times)}")
 

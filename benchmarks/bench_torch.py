@@ -29,14 +29,14 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from spnlib.numeric.batched import MixtureBatch  # noqa: E402
 from spnlib.data.counted import CountedData  # noqa: E402
 from spnlib.data.debd import load_debd  # noqa: E402
-from spnlib.structure.decomposition import Decomposition, released  # noqa: E402
-from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams  # noqa: E402
 from spnlib.experiment.protocols import get_protocol, initial_params  # noqa: E402
 from spnlib.experiment.symmetry import drift  # noqa: E402
 from spnlib.experiment.training import Optimiser, train  # noqa: E402
+from spnlib.numeric.batched import MixtureBatch  # noqa: E402
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams  # noqa: E402
+from spnlib.structure.decomposition import Decomposition, released  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float64)

@@ -9,7 +9,7 @@ import numpy as np
 __all__ = ["check_eta"]
 
 
-def check_eta(eta: float) -> float:
+def check_eta(eta: float | str) -> float:
     """Return ``eta`` as a float, or raise ValueError unless it is a finite number > 0."""
     try:
         value = float(eta)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 __all__ = ["CSV_COLUMNS", "build_parser", "main", "reproduce"]
 
@@ -75,8 +75,8 @@ def reproduce(args: argparse.Namespace) -> Path:
     from tqdm.auto import tqdm
 
     from spnlib.data.debd import load_counted
-    from spnlib.views.experiment_plots import fig3_figure
     from spnlib.experiment.protocols import get_protocol, run_protocol
+    from spnlib.views.experiment_plots import fig3_figure
 
     protocol = get_protocol(args.protocol)
     changes = {k: v for k, v in (("eta", args.eta), ("iterations", args.iterations)) if v is not None}

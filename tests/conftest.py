@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-# Shared float tolerances (one place, so they are stated once and can be audited).
-RTOL_EXACT = 1e-10      # two exact computations of the same quantity (e.g. two evaluators)
-RTOL_FD = 1e-6          # analytic gradient vs central finite differences
+from spnlib.tolerances import EXACT_RTOL as RTOL_EXACT  # noqa: F401  (the tests' names for them)
+from spnlib.tolerances import FD_RTOL as RTOL_FD  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -82,13 +82,13 @@ class CountedData:
     missing_t: np.ndarray
 
     @classmethod
-    def from_array(cls, X: np.ndarray) -> "CountedData":
+    def from_array(cls, X: np.ndarray) -> CountedData:
         """Collapse an (N, D) 0/1 matrix (missing: -1 or NaN) to its distinct rows."""
         rows, counts = np.unique(check_data(X), axis=0, return_counts=True)
         return cls.from_rows(rows, counts)
 
     @classmethod
-    def from_rows(cls, X: np.ndarray, counts: np.ndarray | None = None) -> "CountedData":
+    def from_rows(cls, X: np.ndarray, counts: np.ndarray | None = None) -> CountedData:
         """Use the rows of X as they are, each with its count (default 1)."""
         rows = check_data(X)
         if counts is None:

@@ -13,10 +13,10 @@ Defined in the book's chapter "Sum-product networks".
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import os
 import urllib.error
 import urllib.request
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np

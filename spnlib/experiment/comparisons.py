@@ -13,17 +13,17 @@ Defined in the book's chapter "Beyond the single figure".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from spnlib.stats.speedup import iterations_to_fraction
-from spnlib.numeric.batched import MixtureBatch
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.experiment.protocols import Protocol, initial_params, structure
-from spnlib.checks import check_eta
 from spnlib.experiment.training import Optimiser, train
+from spnlib.numeric.batched import MixtureBatch
+from spnlib.stats.speedup import iterations_to_fraction
 
 __all__ = ["train_grid", "rate_sweep", "SweepSummary", "sweep_summary", "Config", "tune_rate", "optimiser_runs"]
 

@@ -12,15 +12,15 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
+from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.data.debd import load_counted
 from spnlib.experiment.protocols import get_protocol, run_protocol
-from spnlib.checks import check_eta
 from spnlib.stats.speedup import mean_confidence_band
 
 __all__ = ["EXPLORER_DATASETS", "settings_curves", "ExplorerGrid", "explorer_grid"]
@@ -54,14 +54,15 @@ def settings_curves(eta: float, depths: int | tuple[int, ...], protocol: str = "
     if int(seeds) != seeds or seeds < 1:
         raise ValueError(f"the number of seeds must be a positive integer, got {seeds!r}")
     many = isinstance(depths, tuple)
-    wanted = tuple(int(L) for L in (depths if many else (depths,)))
+    wanted = tuple(int(L) for L in (depths if isinstance(depths, tuple) else (depths,)))
     proto, runs = _protocol_runs(protocol, eta, seeds)
     key = (protocol, float(eta), dataset, runs)
     missing = tuple(L for L in wanted if key + (L,) not in _CURVES)
     if len(_CURVES) + len(missing) > _CACHE_SIZE:
         _CURVES.clear()
     for L in missing:
-        _CURVES[key + (L,)] = run_protocol(proto, load_counted(dataset, "train"), (L,), dataset=dataset, runs=runs).train[0]
+        data = load_counted(dataset, "train")
+        _CURVES[key + (L,)] = run_protocol(proto, data, (L,), dataset=dataset, runs=runs).train[0]
     out = np.stack([_CURVES[key + (L,)] for L in wanted])
     return out if many else out[0]
 
@@ -101,15 +102,15 @@ class ExplorerGrid:
 def explorer_grid(data: CountedData, etas: Sequence[float], depths: Sequence[int] = (1, 2, 3, 4),
                   variant: str = "perturbed", runs: int = 8, iterations: int = 500, every: int = 5) -> ExplorerGrid:
     """Train the faithful protocol and a variant for every eta and depth (one batch per eta)."""
-    etas = np.array([check_eta(e) for e in etas])
+    eta_arr = np.array([check_eta(e) for e in etas])
     keep = np.unique(np.r_[np.arange(0, iterations, every), iterations - 1])
-    shape = (len(etas), len(depths), keep.size)
+    shape = (len(eta_arr), len(depths), keep.size)
     faithful, mean, low, high = (np.empty(shape) for _ in range(4))
-    for i, eta in enumerate(etas):
+    for i, eta in enumerate(eta_arr):
         f = run_protocol(get_protocol("released").with_changes(eta=eta, iterations=iterations), data, depths, runs=1)
         faithful[i] = f.train[:, 0, keep]
         v = run_protocol(get_protocol(variant).with_changes(eta=eta, iterations=iterations), data, depths, runs=runs)
         for j in range(len(depths)):
             m, lo, hi = mean_confidence_band(v.train[j])
             mean[i, j], low[i, j], high[i, j] = m[keep], lo[keep], hi[keep]
-    return ExplorerGrid(etas, tuple(int(L) for L in depths), keep + 1, faithful, mean, low, high, variant, runs)
+    return ExplorerGrid(eta_arr, tuple(int(L) for L in depths), keep + 1, faithful, mean, low, high, variant, runs)

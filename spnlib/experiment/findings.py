@@ -10,16 +10,16 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from spnlib.stats.speedup import Acceleration, GapRow, acceleration, gap_table
 from spnlib.data.counted import CountedData
 from spnlib.data.debd import load_counted
 from spnlib.experiment.protocols import Curves, fig3_comparison, get_protocol, paper_fig3, run_protocol
 from spnlib.experiment.symmetry import departure_iteration, independent_llh
+from spnlib.stats.speedup import Acceleration, GapRow, acceleration, gap_table
 
 __all__ = ["FaithfulReport", "faithful_reproduction", "AccelerationReport", "acceleration_summary"]
 

@@ -26,16 +26,17 @@ from __future__ import annotations
 import csv
 import importlib.resources
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
-from spnlib.numeric.batched import BatchParams, MixtureBatch
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition, released
 from spnlib.checks import check_eta
+from spnlib.data.counted import CountedData
 from spnlib.experiment.training import Optimiser, TrainingResult, train
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.structure.decomposition import Decomposition, released
 
 __all__ = ["Protocol", "PROTOCOLS", "get_protocol", "random_layered", "structure", "initial_params",
            "Curves", "run_protocol", "paper_fig3", "TABLE_ITERATIONS", "fig3_comparison"]
@@ -91,7 +92,7 @@ class Protocol:
     init_scale: float = 0.1
     threads: int = 1
 
-    def with_changes(self, **changes) -> "Protocol":
+    def with_changes(self, **changes) -> Protocol:
         """A copy with some settings changed (a changed copy of the faithful protocol is a variant)."""
         if "eta" in changes:
             changes["eta"] = check_eta(changes["eta"])
@@ -203,7 +204,8 @@ class Curves:
 
     def aggregate(self, which: str = "train") -> np.ndarray:
         """(n_depths, T): the protocol's summary over runs (the released script: element-wise max)."""
-        c = self.train if which == "train" else self.test
+        # without test curves, aggregate("test") fails on None (AttributeError), as before
+        c = cast(np.ndarray, self.train if which == "train" else self.test)
         return c.max(axis=1) if self.protocol.aggregate == "max" else c.mean(axis=1)
 
     def rows(self) -> list[dict]:

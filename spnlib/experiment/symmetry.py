@@ -16,17 +16,18 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from spnlib.numeric.batched import BatchParams, MixtureBatch
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition
-from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.checks import check_eta
+from spnlib.data.counted import CountedData
 from spnlib.experiment.training import Optimiser, train
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure.decomposition import Decomposition
+from spnlib.tolerances import DIGITISATION
 
 __all__ = ["independent_llh", "SymmetryTrace", "symmetry_trace", "ulp_perturbation", "departure_iteration",
            "growth_per_iteration", "reference_run", "Drift", "drift"]
@@ -104,7 +105,7 @@ def ulp_perturbation(params: BatchParams, seed: int, share: float = 0.5) -> Batc
     return out
 
 
-def departure_iteration(curve: np.ndarray, reference: np.ndarray, tolerance: float = 1e-3) -> int | None:
+def departure_iteration(curve: np.ndarray, reference: np.ndarray, tolerance: float = DIGITISATION) -> int | None:
     """First iteration (counted from 1, as in the paper) where |curve - reference| > tolerance, else None."""
     n = min(len(curve), len(reference))
     away = np.abs(np.asarray(curve[:n]) - np.asarray(reference[:n])) > tolerance

@@ -19,17 +19,17 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from spnlib.numeric.batched import BatchParams, MixtureBatch
-from spnlib.numeric.blas import blas_threads
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.numeric.blas import blas_threads
 
-__all__ = ["RULES", "Optimiser", "TrainingResult", "train", "check_eta"]
+__all__ = ["RULES", "Optimiser", "TrainingResult", "train"]
 
 RULES = ("projected", "log", "momentum", "adam")
 """The update rules :class:`Optimiser` knows."""
@@ -71,8 +71,8 @@ class Optimiser:
         if not (0 <= self.beta < 1 and 0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.eps > 0):
             raise ValueError("need 0 <= beta, beta1, beta2 < 1 and eps > 0")
 
-    def etas(self, n_models: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-model learning rates broadcast to the leaf (M,1,1,1) and a per-layer-weight vector."""
+    def etas(self, n_models: int) -> np.ndarray:
+        """One learning rate per model of the batch, shape (M,)."""
         eta = np.asarray(self.eta, dtype=np.float64)
         if eta.ndim == 0:
             eta = np.full(n_models, float(eta))

@@ -19,14 +19,14 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition
 from spnlib.numeric.fastpath import MixtureParams
+from spnlib.structure.decomposition import Decomposition
 
 __all__ = ["BatchParams", "MixtureBatch"]
 
@@ -50,7 +50,7 @@ class BatchParams:
     leaf: np.ndarray
     layers: np.ndarray
 
-    def copy(self) -> "BatchParams":
+    def copy(self) -> BatchParams:
         return BatchParams(self.leaf.copy(), self.layers.copy())
 
 

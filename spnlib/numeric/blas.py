@@ -11,9 +11,9 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterator
 
 import numpy as np  # noqa: F401  (loads the BLAS library that threadpoolctl then finds)
 from threadpoolctl import ThreadpoolController

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 
-from spnlib.structure.graph import SPN, Bernoulli, Indicator, Leaf, Product, Sum
+from spnlib.structure.graph import SPN, Bernoulli, Indicator, Leaf, Node, Product, Sum
 
 __all__ = ["CompiledSPN", "compile_spn", "leaf_log_table"]
 
@@ -76,6 +77,11 @@ class CompiledSPN:
         return self.n_nodes - 1
 
 
+def _variable(node: Node) -> int:
+    """The variable of ``node``, which the caller knows to be a leaf."""
+    return cast(Leaf, node).variable
+
+
 def leaf_log_table(leaf: Leaf) -> tuple[float, float]:
     """(log value at x = 0, log value at x = 1) of a leaf; a missing x gives log 1 = 0."""
     with np.errstate(divide="ignore"):
@@ -126,14 +132,14 @@ def compile_spn(spn: SPN) -> CompiledSPN:
     leaves = [i for i, n in enumerate(spn.nodes) if isinstance(n, Leaf)]
     node_table = np.zeros((n_nodes + 1, 3))   # inner nodes and padding: unused (0); missing: log 1 = 0
     for i in leaves:
-        node_table[i, :2] = leaf_log_table(spn.nodes[i])
+        node_table[i, :2] = leaf_log_table(cast(Leaf, spn.nodes[i]))
 
     layers = []
     univariate_nodes: set[int] = set()
     for h in range(1, int(height.max(initial=0)) + 1):
         at_h = [i for i in range(n_nodes) if height[i] == h]
         univariate = [i for i in at_h if h == 1 and isinstance(spn.nodes[i], Sum)
-                      and len({c.variable for c in spn.nodes[i].children}) == 1]
+                      and len({_variable(c) for c in spn.nodes[i].children}) == 1]
         univariate_at_h = set(univariate)
         groups = (("product", [i for i in at_h if isinstance(spn.nodes[i], Product)]),
                   ("univariate", univariate),
@@ -144,7 +150,7 @@ def compile_spn(spn: SPN) -> CompiledSPN:
                 continue
             layers.append(_Layer(
                 kind=kind,
-                variables=np.array([spn.nodes[i].children[0].variable if kind == "univariate" else -1
+                variables=np.array([_variable(spn.nodes[i].children[0]) if kind == "univariate" else -1
                                     for i in members], dtype=np.intp),
                 nodes=np.array(members, dtype=np.intp),
                 children=_pad([[edge_child[e] for e in out_edges[i]] for i in members], n_nodes),
@@ -152,8 +158,9 @@ def compile_spn(spn: SPN) -> CompiledSPN:
                 weights=_pad([[int(weight_of_edge[e]) for e in out_edges[i]] for i in members], n_weights),
                 in_edges=_pad([in_edges[i] for i in members], n_edges),
                 to_inner=any(spn.nodes[edge_child[e]].children for i in members for e in out_edges[i]),
-                groups=tuple((v, np.array([p for p, i in enumerate(members) if spn.nodes[i].children[0].variable == v]))
-                             for v in sorted({spn.nodes[i].children[0].variable for i in members}))
+                groups=tuple((v, np.array([p for p, i in enumerate(members)
+                                           if _variable(spn.nodes[i].children[0]) == v]))
+                             for v in sorted({_variable(spn.nodes[i].children[0]) for i in members}))
                 if kind == "univariate" else (),
             ))
     # univariate sums read their leaves from the lookup table; other parents need the leaf rows
@@ -163,7 +170,7 @@ def compile_spn(spn: SPN) -> CompiledSPN:
     return CompiledSPN(
         spn=spn,
         leaf_nodes=np.array(needed, dtype=np.intp),
-        leaf_vars=np.array([spn.nodes[i].variable for i in needed], dtype=np.intp),
+        leaf_vars=np.array([_variable(spn.nodes[i]) for i in needed], dtype=np.intp),
         node_log_table=node_table,
         layers=tuple(layers),
         edge_parent=np.array(edge_parent, dtype=np.intp),

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spnlib.numeric.compile import CompiledSPN, _Layer, compile_spn, leaf_log_table
 from spnlib.data.counted import CountedData
+from spnlib.numeric.compile import CompiledSPN, _Layer, compile_spn, leaf_log_table
 from spnlib.structure.graph import SPN
 
 __all__ = [

@@ -17,13 +17,15 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
-from spnlib.structure.decomposition import Decomposition
 from spnlib.data.counted import CountedData
 from spnlib.numeric.evaluate import LogLikelihood, logsumexp
+from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
+from spnlib.structure.decomposition import Decomposition
+from spnlib.structure.graph import Sum
 
 __all__ = ["MixtureParams", "FactorisedMixture"]
 
@@ -201,7 +203,7 @@ class FactorisedMixture:
         order = np.empty(dspn.spn.n_weights, dtype=np.intp)
         for k, comp in enumerate(comps):
             for d, leaf_sum in enumerate(comp.children):
-                start, _ = dspn.spn.weight_offsets[leaf_sum]
+                start, _ = dspn.spn.weight_offsets[cast(Sum, leaf_sum)]  # a component's children are its leaf sums
                 order[start:start + 2] = (k * D + d) * 2 + np.arange(2)
         offset = K * D * 2
         for idx in dspn.layer_index:

@@ -17,8 +17,7 @@ Defined in the book's introduction (the reproducibility report).
 from spnlib.report.evidence import Evidence
 from spnlib.report.model import Claim, Finding, Row, Status
 from spnlib.report.registry import assess, default_claims, reproducibility_report
-from spnlib.report.render import (ReproducibilityReport, chapter_headings, heading_anchor, report_markdown,
-                                  section_link)
+from spnlib.report.render import ReproducibilityReport, chapter_headings, heading_anchor, report_markdown, section_link
 
 __all__ = ["Claim", "Evidence", "Finding", "ReproducibilityReport", "Row", "Status", "assess", "chapter_headings",
            "default_claims", "heading_anchor", "report_markdown", "reproducibility_report", "section_link"]

@@ -26,7 +26,8 @@ class Evidence:
     """
 
     #: the trees on which every printed equation is compared (names as the table shows them)
-    TREES: ClassVar[dict[str, Decomposition]] = {"Fig. 2": balanced((2, 2)), "an unbalanced tree": Decomposition(((0, 1), (2, (3, 4)))),
+    TREES: ClassVar[dict[str, Decomposition]] = {
+             "Fig. 2": balanced((2, 2)), "an unbalanced tree": Decomposition(((0, 1), (2, (3, 4)))),
              "the released L = 3": released(3)}
 
     def __init__(self, data: CountedData | None = None) -> None:
@@ -80,9 +81,8 @@ class Evidence:
     def network_checks(self) -> dict[str, float]:
         """Fig. 2 vs the shallow network with w_k = product of layer weights, and the sum over
         its induced trees vs its value: largest |log difference| over all 2^3 states."""
+        from spnlib.numeric import evaluate, induced_trees
         from spnlib.structure import builders
-        from spnlib.numeric import evaluate
-        from spnlib.numeric import induced_trees
         from spnlib.structure.decomposition import shallow
         rng = np.random.default_rng(2019)
         D, K = 3, 4

@@ -2,7 +2,7 @@
 
 Each function takes the :class:`~spnlib.report.evidence.Evidence` (the chapters' computations, run
 once) and returns a :class:`~spnlib.report.model.Finding`. Its docstring states the rule; the
-thresholds are module constants, so that they are stated once and can be audited.
+thresholds come from :mod:`spnlib.tolerances`, where each is stated once.
 
 Defined in the book's introduction (the reproducibility report).
 """
@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spnlib.report.evidence import Evidence
 from spnlib.report.model import Finding, Status
+from spnlib.tolerances import DIGITISATION, ENVELOPE_SHARE, FIG3_NATS, GAP_FRACTIONS, HALF, ROUNDOFF, SAME_CURVE
+
+if TYPE_CHECKING:
+    from spnlib.stats.speedup import Acceleration
 
 HOLDS = ("holds exactly",)
 HOLDS_FIRST_ORDER = ("holds exactly", "holds to first order in η")
 MAX_RESIDUAL_CHARS = 90        # longer residuals are left to the derivation chapter
-IDENTITY_TOLERANCE = 1e-12     # |log difference| of two computations of the same network
-SAME_CURVE = 1e-8              # depths whose curves differ by less follow one curve
-FIG3_TOLERANCE = 0.05          # nats: a reproduction of a Fig. 3 curve stays this close to it
-ENVELOPE_TOLERANCE = 1e-3      # nats: the digitisation error of Fig. 3
-ENVELOPE_SHARE = 0.95          # share of the 500 points inside the runs' range to count as covered
-GAP_FRACTION = 0.9             # "near optimal": 90 % of the gap from the start to the best value
-                               # (the experiment report's acceleration_90)
-HALF = 2.0                     # "half of the number of iterations": a speed-up of 2
+IDENTITY_TOLERANCE = ROUNDOFF          # |log difference| of two computations of the same network
+FIG3_TOLERANCE = FIG3_NATS
+ENVELOPE_TOLERANCE = DIGITISATION
+GAP_FRACTION = GAP_FRACTIONS[0]        # "near optimal": 90 % of the gap (the report's acceleration_90)
 
 
 def _small(x: float, bound: float) -> str:
@@ -148,7 +149,7 @@ def network_identity(key: str, what: str) -> Callable[[Evidence], Finding]:
 
 
 # ------------------------------------------------------------- the experiment (Sec. 3.1)
-def _at(reports: list, depth: int) -> list[tuple[str, object]]:
+def _at(reports: list, depth: int) -> list[tuple[str, Acceleration]]:
     """(variant, speed-up of ``depth`` over L = 1 to GAP_FRACTION of the gap) for every variant."""
     return [(rep.protocol, a) for rep in reports for a in rep.acceleration_90 if a.depth == depth]
 
@@ -233,7 +234,8 @@ def observation1(ev: Evidence) -> Finding:
     residual = max(s["eq14_exact_residual_max"] for s in summary.values())
     replay = max(s["drift[exact]"] for s in summary.values())
     if residual > ROUND_OFF or replay > ROUND_OFF:
-        return Finding(Status.NOT_REPRODUCED, f"Eq. 14 reconstruction residual {residual:.0e}, replay drift {replay:.0e}")
+        return Finding(Status.NOT_REPRODUCED,
+                       f"Eq. 14 reconstruction residual {residual:.0e}, replay drift {replay:.0e}")
     carry = [s["share_of_change"]["carry"] for s in summary.values()]
     no_carry = [s["drift[exact, no carry]"] for s in summary.values()]
     detail = (f"runs of {', '.join(summary)} replayed ({_small(replay, ROUND_OFF)}) by the shallow model with adaptive "

@@ -88,7 +88,7 @@ class SlopeFit:
     max_abs_residual: float
 
 
-def fit_loglog_slope(etas: Sequence[float], errors: Sequence[float]) -> SlopeFit:
+def fit_loglog_slope(etas: Sequence[float] | np.ndarray, errors: Sequence[float] | np.ndarray) -> SlopeFit:
     """Fit the slope of ``errors`` against ``etas`` on log-log axes.
 
     An error that is O(eta^2) gives slope 2; a wrong first-order term gives slope 1.

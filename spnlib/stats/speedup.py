@@ -13,12 +13,13 @@ Defined in the book's chapter "Beyond the single figure".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-__all__ = ["bootstrap_indices", "mean_confidence_band", "first_reaching", "iterations_to_fraction", "GapRow", "gap_table",
+__all__ = ["bootstrap_indices", "mean_confidence_band", "first_reaching", "iterations_to_fraction", "GapRow",
+           "gap_table",
            "Acceleration", "acceleration", "format_interval", "TARGETS"]
 
 
@@ -148,7 +149,8 @@ def gap_table(curves: np.ndarray, depths: Sequence[int], fractions: Sequence[flo
         finals = runs[:, -1]
         fm = finals[idx].mean(axis=1)
         alpha = (1 - level) / 2
-        rows.append(GapRow(int(L), tuple(fractions), *(tuple(s[i] for s in stats) for i in range(3)),
+        median, low, high = (tuple(s[i] for s in stats) for i in range(3))
+        rows.append(GapRow(int(L), tuple(fractions), median, low, high,
                            tuple(int(np.isfinite(n).sum()) for n in needed),
                            runs.shape[0], float(finals.mean()), float(np.quantile(fm, alpha)),
                            float(np.quantile(fm, 1 - alpha))))

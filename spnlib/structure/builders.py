@@ -13,12 +13,12 @@ Defined in the book's chapter "Sum-product networks".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
-from spnlib.structure.decomposition import Decomposition, released
+from spnlib.structure.decomposition import Decomposition, Nested, released
 from spnlib.structure.graph import SPN, Bernoulli, Indicator, Node, Product, Sum
 
 __all__ = ["factorised_component", "DecomposedSPN", "decomposed_spn", "released_spn",
@@ -115,7 +115,7 @@ def decomposed_spn(decomposition: Decomposition, components: Sequence[Node],
     counters = [0] * decomposition.n_layers
     edges: dict[int, list[tuple[int, int]]] = {}  # id(sum node) -> [(layer, j)]
 
-    def build(tree: tuple, depth: int) -> Sum:
+    def build(tree: Sequence[Nested], depth: int) -> Sum:
         # a depth-first build meets the sum nodes of each depth left to right, the
         # order in which decomposition.sum_nodes numbers them
         i = counters[depth]

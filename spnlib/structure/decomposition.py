@@ -14,17 +14,18 @@ Defined in the book's chapters "Sum-product networks" and "The derivation".
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
-from typing import Sequence, Union
+from typing import cast
 
 import numpy as np
 
 __all__ = ["Decomposition", "InvalidDecompositionError", "shallow", "balanced",
            "released", "random_decomposition"]
 
-Nested = Union[int, Sequence["Nested"]]
+Nested = int | Sequence["Nested"]
 
 
 class InvalidDecompositionError(ValueError):
@@ -54,7 +55,7 @@ class Decomposition:
         the range ``(first, stop)`` of its out-edges' layer-l weight indices.
     """
 
-    tree: tuple
+    tree: Sequence[Nested]
     paths: tuple[tuple[int, ...], ...] = field(init=False, repr=False)
     layer_sizes: tuple[int, ...] = field(init=False, repr=False)
     sum_nodes: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False)
@@ -67,7 +68,7 @@ class Decomposition:
         paths: dict[int, tuple[int, ...]] = {}
         layer_sizes: list[int] = []
         sums: list[list[tuple[int, int]]] = []
-        frontier = [(tree, ())]  # breadth-first, left to right
+        frontier: list[tuple[Sequence[Nested], tuple[int, ...]]] = [(tree, ())]  # breadth-first, left to right
         depth = 0
         while frontier:
             nxt = []
@@ -214,7 +215,8 @@ def balanced(branching: Sequence[int]) -> Decomposition:
             return next(counter)
         return tuple(grow(level + 1) for _ in range(int(branching[level])))
 
-    return Decomposition(grow(0))
+    # len(branching) >= 1, so the root grow(0) is a sum node (a tuple), never a bare int
+    return Decomposition(cast(Sequence[Nested], grow(0)))
 
 
 def released(n_layers: int, n_components: int = 8) -> Decomposition:

@@ -12,8 +12,9 @@ Defined in the book's chapter "Sum-product networks".
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class InvalidSPNError(ValueError):
         The property that fails (e.g. ``"complete"``, ``"decomposable"``).
     """
 
-    def __init__(self, node: "Node | str", prop: str, detail: str) -> None:
+    def __init__(self, node: Node | str, prop: str, detail: str) -> None:
         self.node = node.name if isinstance(node, Node) else str(node)
         self.property = prop
         super().__init__(f"node {self.node!r} violates '{prop}': {detail}")
@@ -56,7 +57,7 @@ class Node:
         self.name = name if name is not None else f"{type(self).__name__[0]}{next(_counter)}"
 
     @property
-    def children(self) -> tuple["Node", ...]:
+    def children(self) -> tuple[Node, ...]:
         return ()
 
     def __repr__(self) -> str:
@@ -271,7 +272,8 @@ class SPN:
 
     def weights_of(self, flat: np.ndarray, sum_node: Sum | str) -> np.ndarray:
         """The slice of a flat weight (or gradient) vector that belongs to ``sum_node``."""
-        node = self.node(sum_node) if isinstance(sum_node, str) else sum_node
+        # a name of a node that is not a sum node is still refused below (KeyError)
+        node = cast(Sum, self.node(sum_node)) if isinstance(sum_node, str) else sum_node
         start, stop = self.weight_offsets[node]
         return flat[start:stop]
 

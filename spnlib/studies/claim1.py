@@ -19,7 +19,7 @@ Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +27,10 @@ import numpy as np
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
 from spnlib.numeric.evaluate import compile_spn, log_likelihood_and_gradient, logsumexp
-from spnlib.structure.graph import SPN
 from spnlib.numeric.induced_trees import induced_trees
-from spnlib.stats.speedup import first_reaching
 from spnlib.stats.intervals import Interval, mean_interval
+from spnlib.stats.speedup import first_reaching
+from spnlib.structure.graph import SPN
 
 __all__ = [
     "SpeedResult",
@@ -302,6 +302,7 @@ def speed_comparison(spns: Sequence[SPN], data: CountedData, etas_deep: Sequence
     for spn in spns:
         mixture = TreeMixture(spn, data)
         theta0 = spn.weights()
+        deep_fn: Callable[[np.ndarray], tuple[float, np.ndarray]]
         if route == "core":
             compiled = compile_spn(spn)
 

@@ -29,9 +29,9 @@ import numpy as np
 
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
-from spnlib.stats.intervals import Interval, fit_loglog_slope, mean_interval
+from spnlib.stats.intervals import Interval, SlopeFit, fit_loglog_slope, mean_interval
+from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.symbolic.derivation import Derivation, as_decomposition
 
 __all__ = [
@@ -52,9 +52,12 @@ __all__ = [
 
 FORMS = {
     "chain rule": r"$\eta\, w_k \sum_{l} g_l / u_l$ over the whole path (deep-model gradients only)",
-    "corrected rho, lambda": r"$\rho_k = \eta \prod_{l < d_k - 1} u_l^2$, $\lambda_k = \eta \sum_{l < d_k - 1} g_l / u_l$",
-    "printed (Eq. 13)": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l < d_k - 1} g_l / u_l$ (bottom layer pulled out)",
-    "printed, sum over all layers": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l} g_l / u_l$ over every layer of the path",
+    "corrected rho, lambda": r"$\rho_k = \eta \prod_{l < d_k - 1} u_l^2$, "
+                             r"$\lambda_k = \eta \sum_{l < d_k - 1} g_l / u_l$",
+    "printed (Eq. 13)": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l < d_k - 1} g_l / u_l$ "
+                        "(bottom layer pulled out)",
+    "printed, sum over all layers": r"$\rho = \eta\, (u^{[0]})^2$, $\lambda = \eta \sum_{l} g_l / u_l$ "
+                                    "over every layer of the path",
     "plain gradient": r"$\rho = \eta$, $\lambda = 0$ (the shallow model's own step)",
 }
 """The first-order forms compared, by name, with what each predicts for Delta w_k."""
@@ -147,7 +150,7 @@ def exact_change(state: OneStepState, eta: float) -> np.ndarray:
     return np.prod(new[dec.flat_index], axis=1) - state.weights
 
 
-def one_step_errors(state: OneStepState, etas: Sequence[float],
+def one_step_errors(state: OneStepState, etas: Sequence[float] | np.ndarray,
                     forms: Sequence[str] = tuple(FORMS)) -> dict[str, np.ndarray]:
     """||exact - predicted|| / ||w|| over the components, for each form and eta."""
     norm = np.linalg.norm(state.weights)
@@ -208,7 +211,9 @@ def slope_study(structures: dict, data: CountedData, seeds: Sequence[int],
     """
     if len(seeds) < 2:
         raise ValueError("need at least two seeds for an interval over seeds")
-    fits, errors, etas = {}, {}, {}
+    fits: dict[tuple[str, str], list[SlopeFit]] = {}
+    errors: dict[tuple[str, str], list[np.ndarray]] = {}
+    etas: dict[str, np.ndarray] = {}
     for name, structure in structures.items():
         grids = []
         for seed in seeds:

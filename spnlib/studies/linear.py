@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 import sympy as sp
 
-from spnlib.stats.speedup import first_reaching
 from spnlib.stats.intervals import Interval, mean_interval
+from spnlib.stats.speedup import first_reaching
 
 __all__ = [
     "LinearDerivation",
@@ -167,7 +168,7 @@ def overparameterized_gradients(w1: np.ndarray, w2: float, X: np.ndarray, y: np.
 
 
 def end_to_end_step(w1: np.ndarray, w2: float, X: np.ndarray, y: np.ndarray, p: int,
-                    eta: float) -> dict[str, np.ndarray]:
+                    eta: float) -> dict[str, np.ndarray | np.float64]:
     """One real gradient step on (w1, w2) and the paper's first-order prediction of w.
 
     Returns a dict with ``exact`` (w1' w2' after the step), ``first_order``
@@ -217,7 +218,25 @@ def lp_minimum(X: np.ndarray, y: np.ndarray, p: int, max_iter: int = 200) -> tup
     return w, float(lp_loss(w, X, y, p))
 
 
-def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float], n_steps: int,
+@overload
+def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float] | np.ndarray, n_steps: int,
+                   w0: np.ndarray, w2_0: float | None = ..., blowup: float = ...,
+                   return_w2: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float] | np.ndarray, n_steps: int,
+                   w0: np.ndarray, w2_0: float | None = ..., blowup: float = ..., *,
+                   return_w2: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float] | np.ndarray, n_steps: int,
+                   w0: np.ndarray, w2_0: float | None = ..., blowup: float = ...,
+                   return_w2: bool = ...) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
+
+def descent_curves(X: np.ndarray, y: np.ndarray, p: int, etas: Sequence[float] | np.ndarray, n_steps: int,
                    w0: np.ndarray, w2_0: float | None = None, blowup: float = 1e6,
                    return_w2: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Loss curves of gradient descent, one per learning rate, shape (len(etas), n_steps + 1).
@@ -334,16 +353,16 @@ def compare_descent(p: int, seeds: Sequence[int], etas: Sequence[float], n_steps
     """
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must lie in (0, 1), got {tolerance!r}")
-    etas = np.asarray(etas, dtype=np.float64)
+    eta_arr = np.asarray(etas, dtype=np.float64)
     methods = ("plain",) + tuple(f"w1 w2, w2(0) = {c:g}" for c in w2_inits)
     its, exc = [], []
     for seed in seeds:
         X, y = regression_problem(seed, **problem_kw)
         _, best = lp_minimum(X, y, p)
-        w0 = init_scale * np.random.default_rng(10_000 + seed).normal(size=X.shape[1])
+        w0 = init_scale * np.random.default_rng(10_000 + seed).normal(size=int(X.shape[1]))
         start = float(lp_loss(w0, X, y, p)) - best
-        curves = [descent_curves(X, y, p, etas, n_steps, w0, w2_0=c) - best for c in (None, *w2_inits)]
+        curves = [descent_curves(X, y, p, eta_arr, n_steps, w0, w2_0=c) - best for c in (None, *w2_inits)]
         exc.append(curves)
         its.append([first_reaching(c, tolerance * start, increasing=False) for c in curves])
-    return SpeedComparison(p, etas, tuple(seeds), methods, np.array(its).transpose(1, 0, 2),
+    return SpeedComparison(p, eta_arr, tuple(seeds), methods, np.array(its).transpose(1, 0, 2),
                            np.array(exc).transpose(1, 0, 2, 3), tolerance)

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure.decomposition import Decomposition, shallow
 
 __all__ = [
     "VARIANTS",
@@ -130,7 +131,7 @@ def train_overparameterized(decomposition: Decomposition, data: CountedData, par
     flat = FactorisedMixture(shallow(decomposition.n_components), data.n_variables)
     deep.check_params(params)
     leaf, layers = np.array(params.leaf), [np.array(u) for u in params.layers]
-    traj = [[] for _ in layers]
+    traj: list[list[np.ndarray]] = [[] for _ in layers]
     weights, grads, llhs = [], [], []
     stopped_at = None
     for t in range(n_steps + 1):
@@ -185,7 +186,8 @@ class MomentumForm:
 
     def predicted_changes(self, grads: np.ndarray) -> np.ndarray:
         """rho^{(t)} g^{(t)} + sum_{tau<t} mu^{(t,tau)} g^{(tau)} + c^{(t)}, shape (T, K)."""
-        return sum(self.terms(grads).values())
+        # three arrays, so sum() never falls back to its start value 0
+        return cast(np.ndarray, sum(self.terms(grads).values()))
 
     def residual(self, weights: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """||Delta w^{(t)} - predicted|| / ||Delta w^{(t)}|| at every step, shape (T,)."""

@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spnlib.data.counted import CountedData
+from spnlib.numeric.evaluate import log_value
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.structure.builders import random_spn
+from spnlib.structure.decomposition import Decomposition, balanced, random_decomposition, released
 from spnlib.studies.claim1 import (
     SpeedResult,
     TreeMixture,
@@ -28,11 +32,7 @@ from spnlib.studies.claim1 import (
     step_equality,
     tree_step,
 )
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition, balanced, random_decomposition, released
 from spnlib.studies.dynamics import SlopeStudy, slope_study
-from spnlib.numeric.evaluate import log_value
-from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.studies.observation1 import (
     MomentumForm,
     OverparameterizedRun,
@@ -216,7 +216,11 @@ def claim1_study(data: CountedData, seeds: Sequence[int] = range(8), depth: int 
                  n_steps: int = 120, equality_eta: float = 0.02, equality_steps: int = 10,
                  route: str = "trees") -> Claim1Study:
     """Enumerate, check and train random deep SPNs with Bernoulli leaves on ``data``."""
-    sharing, value_res, step_res, own, speed = {}, {}, {}, {}, {}
+    sharing: dict[str, list[dict]] = {}
+    value_res: dict[str, list[float]] = {}
+    step_res: dict[str, list[np.ndarray]] = {}
+    own: dict[str, list[float]] = {}
+    speed: dict[str, SpeedResult] = {}
     for kind, shared in (("shared", True), ("tree-shaped", False)):
         spns = [random_spn(data.n_variables, s, depth=depth, n_sums=n_sums, shared=shared, leaf="bernoulli")
                 for s in seeds]

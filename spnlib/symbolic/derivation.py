@@ -28,8 +28,8 @@ Defined in the book's chapter "The derivation".
 """
 from __future__ import annotations
 
-from functools import cached_property
 from collections.abc import Callable, Sequence
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -275,7 +275,7 @@ class Derivation:
         sub = self.gradient_substitution() if substitute else {}
         path, grads = s.path(k), s.path_grads(k)
         out = []
-        for l, u in enumerate(path):
+        for l in range(len(path)):
             factors = [v + s.eta * d if i == l else v for i, (v, d) in enumerate(zip(path, grads))]
             out.append(sp.expand(s.eta * sp.diff(sp.Mul(*factors), s.eta).xreplace(sub)))
         return tuple(out)

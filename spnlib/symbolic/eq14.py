@@ -19,7 +19,6 @@ Defined in the book's chapter "The derivation".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Sequence
 
 import sympy as sp
 

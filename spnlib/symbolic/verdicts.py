@@ -20,19 +20,19 @@ Defined in the book's chapter "The derivation".
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import sympy as sp
 
+from spnlib.structure.decomposition import Decomposition
 from spnlib.symbolic import objective as oc
 from spnlib.symbolic import printed as pe
-from spnlib.structure.decomposition import Decomposition
-from spnlib.symbolic.eq14 import momentum_coefficients, unroll
 from spnlib.symbolic.derivation import Derivation
+from spnlib.symbolic.eq14 import momentum_coefficients, unroll
 
 __all__ = ["Verdict", "Check", "compare_exact", "compare_first_order", "check_equations", "verdict_table"]
 
@@ -136,6 +136,7 @@ def compare_first_order(der: Derivation, derived: sp.Expr, printed: sp.Expr) -> 
 
 def _merge(items: Iterable[tuple[str, Verdict, sp.Expr]], n_components: int) -> tuple[Verdict, str, sp.Expr, str]:
     """Worst verdict over the items: (verdict, every item that has it, first one's residual, first item)."""
+    names: list[str]
     worst, names, residual = Verdict.EXACT, [], sp.S.Zero
     for where, verdict, r in items:
         if _RANK[verdict] > _RANK[worst]:
@@ -248,8 +249,11 @@ def check_equations(structure: Decomposition | Sequence | Derivation, name: str 
         return _derived_eq13(der, int(where.split("= ")[1]) - 1)
 
     for reading, label in (("sum layers", "L = sum layers"), ("eq3", "L = Eq. 3's upper index")):
+        def printed_eq13(k: int, reading: str = reading) -> sp.Expr:  # a def, not a lambda: mypy can type it
+            return enc["eq13"](s, k, reading)[0]
+
         add(f"Eq. 13 ({label})", "w_k + ρ ∇w_k + λ w_k, any tree",
-            _update_items(der, lambda k, reading=reading: enc["eq13"](s, k, reading)[0], K), corrected=derived_form)
+            _update_items(der, printed_eq13, K), corrected=derived_form)
     add("Eq. 13 corrected", "last weight pulled out: ρ_k, λ_k over l < d_k - 1",
         _update_items(der, lambda k: enc["eq13_corrected"](s, k)[0], K))
     _eq14(der, add)

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, Nested, balanced
 from spnlib.symbolic import printed as pe
-from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, balanced
 from spnlib.symbolic.derivation import Derivation, SymbolicSPN
-from spnlib.views.tables import markdown_table
 from spnlib.symbolic.verdicts import Verdict, compare_first_order, verdict_table
+from spnlib.views.tables import markdown_table
 
 __all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
            "plot_one_step_error", "draw_decompositions", "derivation_summary", "derivation_summary_for", "explore"]
@@ -82,7 +82,8 @@ def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dic
     for k in range(s.n_components):
         row = {"k": k + 1, "depth": s.depth(k), "rho_derived": s.latex(der.rho[k]),
                "lambda_derived": s.latex(der.lam[k]), "rho_printed": s.latex(pe.eq13(s, k)[1])}
-        for reading, key in (("sum layers", "sum_layers"), ("eq3", "eq3")):
+        readings: tuple[tuple[pe.Reading, str], ...] = (("sum layers", "sum_layers"), ("eq3", "eq3"))
+        for reading, key in readings:
             verdict, r = compare_first_order(der, der.update[k], pe.eq13(s, k, reading)[0].xreplace(sub))
             row[f"verdict_{key}"] = verdict.value
             row[f"residual_{key}"] = s.latex(r) if verdict == Verdict.FAILS else ""
@@ -110,10 +111,10 @@ def plot_one_step_error(errors, etas: Sequence[float], scales: Sequence[float],
     import matplotlib.pyplot as plt
     import numpy as np
 
-    etas = np.asarray(etas, float)
+    eta_arr = np.asarray(etas, float)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
     for sc, err, marker in zip(scales, errors, "os^vD"):
-        for ax, x in zip(axes, (etas, etas / sc ** 2)):
+        for ax, x in zip(axes, (eta_arr, eta_arr / sc ** 2)):
             ax.fill_between(x, err.min(axis=0), err.max(axis=0), alpha=0.2)
             ax.loglog(x, np.median(err, axis=0), marker=marker, ms=3, label=f"layer weights of size {sc:g}")
     axes[0].set_xlabel(r"learning rate $\eta$")
@@ -145,7 +146,7 @@ def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence
     return fig
 
 
-def _draw_tree(ax, node: tuple, depth: int, counters: list[int], slot, edge_labels: bool) -> float:
+def _draw_tree(ax, node: Sequence[Nested], depth: int, counters: list[int], slot, edge_labels: bool) -> float:
     """Draw the subtree of a sum node at ``depth``; returns its x (components get x = 0, 1, ...)."""
     first = counters[depth]
     counters[depth] += len(node)

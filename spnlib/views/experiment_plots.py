@@ -4,12 +4,12 @@ Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from spnlib.stats.speedup import mean_confidence_band
 from spnlib.experiment.protocols import Curves, paper_fig3
+from spnlib.stats.speedup import mean_confidence_band
 from spnlib.views.figures import depth_colour
 
 __all__ = ["plot_fig3", "plot_bands", "plot_spread", "plot_rate_sweep",

@@ -20,9 +20,9 @@ import json
 
 import numpy as np
 
+from spnlib.checks import check_eta
 from spnlib.experiment.explore import EXPLORER_DATASETS, ExplorerGrid, settings_curves
 from spnlib.experiment.protocols import get_protocol, paper_fig3
-from spnlib.checks import check_eta
 from spnlib.stats.speedup import mean_confidence_band
 
 __all__ = ["draw_settings", "live_explorer", "static_explorer_html", "StaticExplorer"]

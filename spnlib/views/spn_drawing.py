@@ -4,7 +4,7 @@ Defined in the book's chapter "Sum-product networks".
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

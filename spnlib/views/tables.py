@@ -8,7 +8,8 @@ Defined in the book's chapter "Sum-product networks".
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["markdown_table", "table_cell"]
 

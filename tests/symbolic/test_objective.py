@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from spnlib.symbolic import printed as pe
 from spnlib.structure.decomposition import balanced, shallow
-from spnlib.symbolic.objective import (corrected_eq1, eq1_gradient_residual, eq1_residual, scaling_identity,
-                                     split_sum)
+from spnlib.symbolic import printed as pe
 from spnlib.symbolic.derivation import Derivation
+from spnlib.symbolic.objective import corrected_eq1, eq1_gradient_residual, eq1_residual, scaling_identity, split_sum
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import RTOL_EXACT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import decompositions, random_data
 
-from conftest import RTOL_EXACT
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, released, shallow
 from spnlib.numeric.evaluate import log_likelihood_and_gradient
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
-from strategies import decompositions, random_data
+from spnlib.structure.decomposition import balanced, released, shallow
 
 
 def random_params(model: FactorisedMixture, rng: np.random.Generator, scale: float = 1.0) -> MixtureParams:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import RTOL_EXACT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import RTOL_EXACT
-from spnlib.numeric.batched import BatchParams, MixtureBatch
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
-from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from strategies import random_data
+
+from spnlib.data.counted import CountedData
+from spnlib.numeric.batched import BatchParams, MixtureBatch
+from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
 
 
 def random_mixture_params(dec, D, rng, scale=1.0):

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import decompositions, random_data
 
+from spnlib.numeric.evaluate import log_value
 from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn, released_spn
 from spnlib.structure.decomposition import balanced, shallow
-from spnlib.numeric.evaluate import log_value
 from spnlib.structure.graph import Bernoulli, Sum
-from strategies import decompositions, random_data
 
 
 def components(K: int, D: int, rng: np.random.Generator):

@@ -6,11 +6,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spnlib.numeric.batched import MixtureBatch
 from spnlib.data.counted import CountedData
+from spnlib.experiment.protocols import (
+    PROTOCOLS,
+    TABLE_ITERATIONS,
+    fig3_comparison,
+    get_protocol,
+    initial_params,
+    paper_fig3,
+    random_layered,
+    run_protocol,
+    structure,
+)
+from spnlib.numeric.batched import MixtureBatch
 from spnlib.structure.decomposition import released
-from spnlib.experiment.protocols import (PROTOCOLS, TABLE_ITERATIONS, fig3_comparison, get_protocol, initial_params,
-                              paper_fig3, random_layered, run_protocol, structure)
 
 TINY = CountedData.from_array(np.array([[0, 1, 1], [1, 1, 0], [0, 0, 0], [1, 1, 1]]))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
-
 from strategies import decompositions
-from spnlib.symbolic import printed as pe
+
 from spnlib.structure.decomposition import balanced, shallow
+from spnlib.symbolic import printed as pe
 from spnlib.symbolic.derivation import Derivation
 from spnlib.symbolic.verdicts import Verdict, check_equations, compare_exact, compare_first_order, verdict_table
 

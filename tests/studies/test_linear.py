@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from spnlib.stats.speedup import first_reaching
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spnlib.stats.intervals import fit_loglog_slope
+from spnlib.stats.speedup import first_reaching
 from spnlib.studies.linear import (
     compare_descent,
     derive_linear,
@@ -20,7 +20,6 @@ from spnlib.studies.linear import (
     overparameterized_gradients,
     regression_problem,
 )
-from spnlib.stats.intervals import fit_loglog_slope
 
 
 @pytest.fixture(scope="module")

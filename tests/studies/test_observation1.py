@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from strategies import random_data
 
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
 from spnlib.numeric.evaluate import log_likelihood_and_gradient
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
 from spnlib.studies.observation1 import (
     VARIANTS,
     MomentumForm,

@@ -14,8 +14,6 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from spnlib.report import rules
-from spnlib.views.tables import table_cell
 from spnlib.report import (
     Claim,
     Finding,
@@ -26,8 +24,10 @@ from spnlib.report import (
     default_claims,
     heading_anchor,
     report_markdown,
+    rules,
     section_link,
 )
+from spnlib.views.tables import table_cell
 
 EXACT, FIRST, FAILS, NA = "holds exactly", "holds to first order in η", "does not hold", "not applicable"
 
@@ -264,7 +264,7 @@ def test_registry() -> None:
 
 def test_every_claim_links_to_a_heading_of_its_chapter() -> None:
     """A renamed heading would quietly turn a section link into a chapter link; catch it."""
-    book = Path(__file__).resolve().parents[1] / "book"
+    book = Path(__file__).resolve().parents[2] / "book"
     for claim in default_claims():
         headings = chapter_headings(book / f"{claim.chapter}.ipynb")
         assert claim.heading in headings, f"{claim.label}: no heading {claim.heading!r} in {claim.chapter}"
@@ -281,7 +281,7 @@ def test_the_report_on_nltcs(nltcs_train: np.ndarray) -> None:
     from spnlib.report import reproducibility_report
     cheap = [c for c in default_claims() if c.key in ("eq1", "eq2", "eq3-4", "trees", "fig3-runs", "obs1")]
     report = reproducibility_report(CountedData.from_array(nltcs_train), claims=cheap,
-                                    book_dir=Path(__file__).resolve().parents[1] / "book")
+                                    book_dir=Path(__file__).resolve().parents[2] / "book")
     status = {row.claim.key: row.finding.status for row in report.rows}
     assert status["eq2"] is Status.REPRODUCED
     assert status["eq3-4"] is Status.REPRODUCED and status["trees"] is Status.REPRODUCED

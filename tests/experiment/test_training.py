@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, released, shallow
+from spnlib.experiment.training import Optimiser, check_eta, train
+from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.numeric.evaluate import log_likelihood_and_gradient
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
-from spnlib.experiment.training import Optimiser, check_eta, train
+from spnlib.structure.decomposition import balanced, released, shallow
 
 TINY = np.array([[0, 1], [1, 1], [0, 0], [1, 1], [0, 1]])
 

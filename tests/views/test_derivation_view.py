@@ -3,14 +3,23 @@ from __future__ import annotations
 
 import pytest
 
-from spnlib.studies.dynamics import first_order_errors
-
 from spnlib.structure.decomposition import balanced
-from spnlib.views.derivation import (Md, decomposition_table, draw_decompositions, eq13_breakdown, explore,
-                                    plot_one_step_error, printed_vs_derived, derivation_summary, derivation_summary_for, verdict_markdown,
-                                    verdict_matrix)
+from spnlib.studies.dynamics import first_order_errors
 from spnlib.symbolic.derivation import Derivation
 from spnlib.symbolic.verdicts import verdict_table
+from spnlib.views.derivation import (
+    Md,
+    decomposition_table,
+    derivation_summary,
+    derivation_summary_for,
+    draw_decompositions,
+    eq13_breakdown,
+    explore,
+    plot_one_step_error,
+    printed_vs_derived,
+    verdict_markdown,
+    verdict_matrix,
+)
 
 
 def test_eq13_breakdown_for_a_component_under_the_root():

@@ -5,17 +5,23 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import RTOL_EXACT, RTOL_FD
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import RTOL_EXACT, RTOL_FD
-from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced
-from spnlib.numeric.evaluate import (compile_spn, log_likelihood, log_likelihood_and_gradient, log_partition,
-                             log_value, logsumexp)
-from spnlib.structure.graph import SPN, Indicator, Sum
 from strategies import random_data, random_weights, spns
+
+from spnlib.data.counted import CountedData
+from spnlib.numeric.evaluate import (
+    compile_spn,
+    log_likelihood,
+    log_likelihood_and_gradient,
+    log_partition,
+    log_value,
+    logsumexp,
+)
+from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn
+from spnlib.structure.decomposition import balanced
+from spnlib.structure.graph import SPN, Indicator, Sum
 
 
 def all_states(d: int) -> np.ndarray:

@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import RTOL_EXACT, RTOL_FD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import RTOL_EXACT, RTOL_FD
 from strategies import decompositions
-from spnlib.structure import builders
-from spnlib.numeric import evaluate
+
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, balanced, shallow
+from spnlib.numeric import evaluate
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
+from spnlib.structure import builders
+from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, balanced, shallow
 from spnlib.structure.graph import SPN
 from spnlib.symbolic.derivation import MAX_COMPONENTS, Derivation, SymbolicSPN, as_decomposition, derive
 

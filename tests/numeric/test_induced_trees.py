@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import random_data, random_weights, spns
 
+from spnlib.numeric.evaluate import log_value
+from spnlib.numeric.induced_trees import TooManyTreesError, count_induced_trees, induced_trees, trees_log_value
 from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn
 from spnlib.structure.decomposition import balanced
-from spnlib.numeric.evaluate import log_value
 from spnlib.structure.graph import Sum
-from spnlib.numeric.induced_trees import TooManyTreesError, count_induced_trees, induced_trees, trees_log_value
-from strategies import random_data, random_weights, spns
 
 
 @given(spns(max_variables=4), st.integers(0, 2**31 - 1))

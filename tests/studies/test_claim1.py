@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from spnlib.stats.speedup import first_reaching
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import random_data
 
+from spnlib.data.counted import CountedData
+from spnlib.numeric.evaluate import log_likelihood_and_gradient, log_value
+from spnlib.numeric.induced_trees import TooManyTreesError
+from spnlib.stats.speedup import first_reaching
 from spnlib.structure.builders import (
     decomposed_spn,
     factorised_component,
     indicator_pairs,
     random_spn,
 )
+from spnlib.structure.decomposition import balanced
 from spnlib.studies.claim1 import (
     TreeMixture,
     projected_ascent,
@@ -23,10 +26,6 @@ from spnlib.studies.claim1 import (
     step_equality,
     tree_step,
 )
-from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced
-from spnlib.numeric.evaluate import log_likelihood_and_gradient, log_value
-from spnlib.numeric.induced_trees import TooManyTreesError
 
 D = 5
 

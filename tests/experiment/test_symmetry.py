@@ -6,13 +6,20 @@ import itertools
 import numpy as np
 import pytest
 
-from spnlib.numeric.batched import MixtureBatch
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import released
-from spnlib.numeric.fastpath import FactorisedMixture
 from spnlib.experiment.protocols import get_protocol, run_protocol
-from spnlib.experiment.symmetry import (departure_iteration, drift, growth_per_iteration, independent_llh, reference_run,
-                             symmetry_trace, ulp_perturbation)
+from spnlib.experiment.symmetry import (
+    departure_iteration,
+    drift,
+    growth_per_iteration,
+    independent_llh,
+    reference_run,
+    symmetry_trace,
+    ulp_perturbation,
+)
+from spnlib.numeric.batched import MixtureBatch
+from spnlib.numeric.fastpath import FactorisedMixture
+from spnlib.structure.decomposition import released
 
 rng = np.random.default_rng(4)
 X = rng.integers(0, 2, (300, 5)) * (rng.random((300, 5)) < 0.7)

@@ -5,9 +5,8 @@ import pytest
 import sympy as sp
 
 from spnlib.structure.decomposition import balanced
-from spnlib.symbolic.eq14 import (heavy_ball_match, momentum_coefficients, relative_step,
-                             scaling_degree, unroll)
 from spnlib.symbolic.derivation import Derivation
+from spnlib.symbolic.eq14 import heavy_ball_match, momentum_coefficients, relative_step, scaling_degree, unroll
 
 
 def test_unrolled_weights_are_past_gradients_times_growth_factors():

@@ -6,10 +6,16 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
-
-from spnlib.structure.decomposition import (Decomposition, InvalidDecompositionError, balanced, random_decomposition,
-                                  released, shallow)
 from strategies import decompositions
+
+from spnlib.structure.decomposition import (
+    Decomposition,
+    InvalidDecompositionError,
+    balanced,
+    random_decomposition,
+    released,
+    shallow,
+)
 
 
 def test_fig2_phi_matches_the_paper():

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import spns
 
 from spnlib.structure.graph import SPN, Bernoulli, Indicator, InvalidSPNError, Product, Sum
-from strategies import spns
 
 
 def small_spn() -> SPN:

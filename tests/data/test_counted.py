@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import random_data
 
 from spnlib.data.counted import MISSING, CountedData, check_data
-from strategies import random_data
 
 
 @given(st.integers(0, 10_000), st.integers(1, 60), st.integers(1, 6))

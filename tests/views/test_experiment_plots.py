@@ -9,9 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from spnlib.data.counted import CountedData  # noqa: E402
-from spnlib.views.experiment_plots import (depth_colour, fig3_figure, plot_bands, plot_fig3, plot_rate_sweep,  # noqa: E402
-                                     plot_spread)
 from spnlib.experiment.protocols import get_protocol, run_protocol  # noqa: E402
+from spnlib.views.experiment_plots import depth_colour, fig3_figure, plot_bands, plot_fig3, plot_rate_sweep, plot_spread  # noqa: E402
 
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (50, 3)))
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from spnlib.data.counted import CountedData
-from spnlib.experiment.protocols import get_protocol, run_protocol
 from spnlib.experiment.comparisons import Config, optimiser_runs, rate_sweep, sweep_summary, train_grid, tune_rate
+from spnlib.experiment.protocols import get_protocol, run_protocol
 
 rng = np.random.default_rng(6)
 DATA = CountedData.from_array(rng.integers(0, 2, (200, 4)))

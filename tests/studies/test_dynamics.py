@@ -8,21 +8,21 @@ from hypothesis import strategies as st
 from strategies import decompositions, random_data
 
 from spnlib.data.counted import CountedData
+from spnlib.numeric.evaluate import log_likelihood_and_gradient
+from spnlib.numeric.fastpath import FactorisedMixture
 from spnlib.structure.decomposition import balanced, random_decomposition, released, shallow
 from spnlib.studies.dynamics import (
-    first_order_error,
     FORMS,
     eta_grid,
     exact_change,
     first_order_coefficients,
+    first_order_error,
     one_step_errors,
     one_step_state,
     predicted_change,
     random_params,
     slope_study,
 )
-from spnlib.numeric.evaluate import log_likelihood_and_gradient
-from spnlib.numeric.fastpath import FactorisedMixture
 
 D = 5
 
