@@ -457,3 +457,104 @@ def test_figure_convention_gives_a_sharp_numbered_figure_the_text_refers_to(tmp_
     assert not report.problems(), report.problems()
     assert report.n_figures == 2 and report.blurry_figures == [] and report.shrunk_figures == []
     assert len(report.captions) == 1 and "no caption" in report.captions[0]
+
+
+# ------------------------------------------ make book: the data checked first, progress shown
+def _offline(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine without the data and without network: an empty data
+    directory, and every download sent to a proxy port nobody listens on (refused at once)."""
+    import os
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "no-data").mkdir()
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "spnlib_data")}
+    return {**env, "SPNLIB_DATA": str(tmp_path / "no-data"), "https_proxy": f"http://127.0.0.1:{port}",
+            "http_proxy": f"http://127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+
+
+def test_make_book_checks_the_data_before_it_executes_anything() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^book:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe, "no book: target in the Makefile"
+    steps = recipe.group(1).splitlines()
+    check = next(i for i, s in enumerate(steps) if "tools/check_data.py" in s)
+    build = next(i for i, s in enumerate(steps) if "tools/build_book.py" in s)
+    assert check < build
+
+
+def test_missing_data_stops_make_book_with_the_loaders_message(tmp_path: Path) -> None:
+    """Without the data and without network: one short message naming the file, where it was
+    looked for and what to do, and the first notebook that reads it; no traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check_data.py")], cwd=ROOT,
+                          env=_offline(tmp_path), capture_output=True, text=True, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out and len(out.splitlines()) <= 4, out
+    first = next(doc for doc in DOCS if (ROOT / f"{doc}.ipynb").exists())
+    assert f"{first}.ipynb (the first notebook to read it)" in out
+    assert "nltcs.train.data" in out and str(tmp_path / "no-data") in out and "SPNLIB_DATA" in out
+    assert "stopped before executing any notebook" in out
+
+
+def test_data_check_passes_where_the_data_is() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "check_data.py")], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "checksums verified: nltcs (train)" in proc.stdout
+
+
+def test_the_data_cache_key_follows_the_pinned_checksums(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_data", ROOT / "tools" / "check_data.py")
+    assert spec and spec.loader
+    check_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_data)
+    source = (ROOT / "spnlib" / "data" / "debd.py").read_text()
+    (tmp_path / "same.py").write_text(source + "\n# a comment changes nothing\n")
+    digest = re.search(r'"nltcs/nltcs\.train\.data": "([0-9a-f]{64})"', source).group(1)
+    (tmp_path / "other.py").write_text(source.replace(digest, "0" * 64))
+    key = check_data.cache_key()
+    assert key == check_data.cache_key(tmp_path / "same.py") != check_data.cache_key(tmp_path / "other.py")
+
+
+@slow
+def test_make_book_says_which_notebook_runs_and_condenses_a_failing_cell(tmp_path: Path) -> None:
+    """tools/build_book.py (the build step of `make book`) on a two-notebook book: progress and
+    time for the first notebook; for the second, whose data is missing, the cell and the
+    loader's message, not the tracebacks."""
+    import subprocess
+    import sys
+
+    (tmp_path / "book").mkdir()
+    shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
+    for name, cells in [("first", [_markdown("# First"), _code("print('fine')")]),
+                        ("second", [_markdown("# Second"),
+                                    _code("from spnlib.data import load_counted\n\ndata = load_counted('nltcs')")])]:
+        notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+        (tmp_path / "book" / f"{name}.ipynb").write_text(json.dumps(notebook))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/first\nchapters:\n  - file: book/second\n")
+    config = config_with(ROOT / "_config.yml", tmp_path / "_config.yml", execute="force")
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py"), str(tmp_path), "--all",
+                           "--config", str(config), "-W", "-n", "--keep-going"], cwd=tmp_path,
+                          env=_offline(tmp_path), capture_output=True, text=True, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "make book: [1/2] executing book/first.ipynb" in out
+    assert re.search(r"make book: \[1/2\] book/first\.ipynb executed in \d+ s", out)
+    assert "make book: [2/2] executing book/second.ipynb" in out
+    assert "make book: book/second.ipynb stopped at a cell that failed:" in out
+    assert "  | data = load_counted('nltcs')" in out
+    assert re.search(r"^  DatasetError: nltcs\.train\.data is not in .*no-data", out, re.M)
+    assert "Traceback" not in out and "Exception occurred" not in out
+    assert "Traceback" in (tmp_path / "_build" / "book-build.log").read_text()
