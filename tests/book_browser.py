@@ -7,7 +7,7 @@ desktop browser shows (Playwright's headless default hides them). Every request 
 localhost is aborted and recorded; every page is checked for JavaScript errors, failed loads,
 images, typeset equations, raw TeX, internal links, content cut off or hidden past its
 container, its figures (sharp, shown at their size, numbered captions referred to from the
-text) and its table cells (words, not Python reprs), and photographed.
+text), its table cells and printed output (words, not Python reprs), and photographed.
 
 No check depends on how fast the machine is: every wait is for a condition (the page's load
 event, MathJax's startup typesetting, every image settled, the fonts loaded, the search
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from book_site import LinkChecker, raw_markdown, raw_tex
 
-from spnlib.views.tables import python_internals
+from spnlib.views.tables import python_internals, python_reprs
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -192,6 +192,8 @@ FIGURES_JS = """(pixelRatio) => {
 }"""
 TABLE_CELLS_JS = """() => [...(document.querySelector('article.bd-article') || document.body)
                              .querySelectorAll('td, th')].map(c => c.innerText.trim()).filter(t => t)"""
+PRINTED_JS = """() => [...(document.querySelector('article.bd-article') || document.body)
+                         .querySelectorAll('.cell_output pre')].map(p => p.innerText)"""
 SEARCH_DONE_JS = """() => {
   const s = document.querySelector('#search-results .search-summary, #search-results > p');
   return !!s && /found|did not match/i.test(s.textContent);
@@ -225,6 +227,7 @@ class PageReport:
     shrunk_figures: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     table_words: list[str] = field(default_factory=list)
+    printed_reprs: list[str] = field(default_factory=list)
     n_math: int = 0
     n_links: int = 0
     n_figures: int = 0
@@ -245,7 +248,8 @@ class PageReport:
         metadata, the conventions of README "Writing a chapter")."""
         labelled = [("figure not sharp", self.blurry_figures), ("figure shrunk", self.shrunk_figures),
                     ("figure caption", self.captions),
-                    ("Python, not words, in a table cell", self.table_words)]
+                    ("Python, not words, in a table cell", self.table_words),
+                    ("a Python repr printed", self.printed_reprs)]
         return [f"{self.path}: {label}: {item}" for label, items in labelled for item in items]
 
 
@@ -360,6 +364,8 @@ class BookBrowser:
             report.captions += figures["captions"] + figures["references"]
             report.table_words += [f"{found} in {cell[:80]!r}" for cell in page.evaluate(TABLE_CELLS_JS)
                                    for found in python_internals(cell)]
+            report.printed_reprs += [f"{found} in {text.strip()[:80]!r}" for text in page.evaluate(PRINTED_JS)
+                                     for found in python_reprs(text)]
             # before the screenshot, which changes the page's metrics (scrollbars) while it is taken
             page.evaluate(OPEN_TOGGLES_JS)
             report.cut_off += page.evaluate(OVERFLOW_JS)

@@ -42,8 +42,8 @@ EXPERIMENT = "book/experiment"
 # on every figure that the text refers to, words rather than Python reprs in table cells; see
 # README "Writing a chapter"). Their test is expected to fail (strict: once a chapter passes,
 # the test fails until the chapter is taken off this list).
-CONVENTIONS_PENDING = {"book/beyond", "book/derivation", "book/experiment", "book/linear_networks",
-                   "book/spns", "book/verification"}
+CONVENTIONS_PENDING = {"book/intro", "book/beyond", "book/derivation", "book/experiment",
+                       "book/linear_networks", "book/spns", "book/verification"}
 
 slow = pytest.mark.slow
 
@@ -256,7 +256,8 @@ def test_chapter_figures_and_tables_follow_the_conventions(browser, page: str) -
     """Every figure of a chapter is sharp on a high-resolution screen (2 image pixels per CSS
     pixel), shown at its own size (so its text keeps its point size), and has a numbered caption
     ("Fig. N") that the text refers to; every numbered reference reads "Fig. N"; no table cell
-    reads "inf", "nan", "n/a", "None", "never [..]" or a repr."""
+    reads "inf", "nan", "n/a", "None", "True", "never [..]" or a repr, and no printed output
+    shows a dict's or an object's repr."""
     report = browser.check_page(page)
     problems = report.chapter_problems()
     assert not problems, "\n".join(problems)
@@ -348,6 +349,7 @@ article.bd-article { width: 400px } figure { margin: 0 } img { max-width: 100%; 
 <a class="reference internal" href="#fig-shrunk"><span class="std std-numref">Fig. 2</span></a> and
 <a class="reference internal" href="#fig-good"><span class="std std-numref">Figure {number}</span></a>.</p>
 <table><tr><th>speed-up</th></tr><tr><td>2.8 [2.5, 3.0]</td></tr><tr><td>inf [1.63, inf]</td></tr></table>
+<div class="cell_output"><pre>{'sum': 13, 'product': 4}</pre></div>
 </article></body></html>"""
 
 
@@ -425,6 +427,7 @@ def test_figure_check_finds_blurry_shrunk_uncaptioned_and_unreferred_figures(scr
         "blurry.png: no caption (not in a <figure> with a <figcaption>)",
         "unreferred.png: Fig. 3 is not referred to from the text (no link to #fig-alone)"]
     assert report.table_words == ["inf in 'inf [1.63, inf]'", "inf in 'inf [1.63, inf]'"]
+    assert report.printed_reprs == ["{'sum': in \"{'sum': 13, 'product': 4}\""]
 
 
 FIGURE_CODE = """fig, ax = plt.subplots(figsize=(6, 3))

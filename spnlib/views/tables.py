@@ -19,7 +19,7 @@ from math import ceil, floor, isfinite, isnan, log10
 from typing import Any, Literal
 
 __all__ = ["markdown_table", "table_cell", "format_estimate", "format_number", "decimals_for",
-           "python_internals"]
+           "python_internals", "python_reprs"]
 
 Bound = Literal["=", ">", "<"]
 """A number as such ("="), a lower bound (">": the quantity is more than it, e.g. censored at a
@@ -116,6 +116,10 @@ def format_estimate(value: float, low: float | None = None, high: float | None =
             f"[{_end(low, low_bound, decimals, 'lower')}, {_end(high, high_bound, decimals, 'upper')}]")
 
 
+_REPRS = re.compile(
+    r"\{'[^']*'\s*:|\{\"[^\"]*\"\s*:"                                   # a dict's repr
+    r"|\b(?:array|np\.float64|np\.int64|Fraction|defaultdict|Counter)\("     # other reprs
+    r"|<[\w.]+ object at 0x[0-9a-f]+>")                                     # an object's default repr
 _INTERNALS = re.compile(
     r"(?<![\w.])(?:[-+]?inf|nan|NaN|None|n/a|True|False)(?![\w])"         # reprs and placeholders
     r"|\bnever\s*\[|,\s*never\]"                                         # "never [480, never]"
@@ -128,3 +132,9 @@ def python_internals(text: str) -> list[str]:
     ``inf``, ``nan``, ``n/a``, ``None``, ``True``/``False``, "never" as an interval's end, a dict's
     or an array's repr."""
     return [m.group(0) for m in _INTERNALS.finditer(text)]
+
+
+def python_reprs(text: str) -> list[str]:
+    """Reprs in printed output (``text``: what a cell printed or returned): a dict's, an
+    array's, ``np.float64(...)``, ``<... object at 0x...>``. Say it in a sentence or a table."""
+    return [m.group(0) for m in _REPRS.finditer(text)]

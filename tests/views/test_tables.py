@@ -13,6 +13,7 @@ from spnlib.views.tables import (
     format_number,
     markdown_table,
     python_internals,
+    python_reprs,
     table_cell,
 )
 
@@ -77,3 +78,12 @@ def test_python_internals_are_found(text: str) -> None:
                                   "the run never reaches it", "Nonetheless", "2.8 [2.5, 3.0]"])
 def test_words_are_not_python_internals(text: str) -> None:
     assert python_internals(text) == []
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("{'sum': 13, 'product': 4}", ["{'sum':"]), ("[np.float64(2.5), 1]", ["np.float64("]),
+    ("<spnlib.structure.graph.SPN object at 0x7f00aa>", ["<spnlib.structure.graph.SPN object at 0x7f00aa>"]),
+    ("array([1, 2])", ["array("]), ("holds for every k: True", []), ("13 sum nodes, 4 products", []),
+])
+def test_python_reprs_in_printed_output(text: str, found: list[str]) -> None:
+    assert python_reprs(text) == found
