@@ -192,6 +192,12 @@ FIGURES_JS = """(pixelRatio) => {
 }"""
 TABLE_CELLS_JS = """() => [...(document.querySelector('article.bd-article') || document.body)
                              .querySelectorAll('td, th')].map(c => c.innerText.trim()).filter(t => t)"""
+WIDE_EQUATIONS_JS = """() => [...(document.querySelector('article.bd-article') || document.body)
+                                .querySelectorAll('mjx-container[display="true"]')]
+  .filter(m => { const f = m.querySelector(':scope > mjx-math');
+                 return f && f.getBoundingClientRect().width > m.clientWidth + 1; })
+  .map(m => `${Math.round(m.querySelector(':scope > mjx-math').getBoundingClientRect().width)} px in ` +
+            `${m.clientWidth} px: "${m.textContent.replace(/\\s+/g, ' ').slice(0, 60)}"`)"""
 PRINTED_JS = """() => [...(document.querySelector('article.bd-article') || document.body)
                          .querySelectorAll('.cell_output pre')].map(p => p.innerText)"""
 SEARCH_DONE_JS = """() => {
@@ -228,6 +234,7 @@ class PageReport:
     captions: list[str] = field(default_factory=list)
     table_words: list[str] = field(default_factory=list)
     printed_reprs: list[str] = field(default_factory=list)
+    wide_equations: list[str] = field(default_factory=list)
     n_math: int = 0
     n_links: int = 0
     n_figures: int = 0
@@ -249,7 +256,8 @@ class PageReport:
         labelled = [("figure not sharp", self.blurry_figures), ("figure shrunk", self.shrunk_figures),
                     ("figure caption", self.captions),
                     ("Python, not words, in a table cell", self.table_words),
-                    ("a Python repr printed", self.printed_reprs)]
+                    ("a Python repr printed", self.printed_reprs),
+                    ("display equation wider than the column (break it over lines)", self.wide_equations)]
         return [f"{self.path}: {label}: {item}" for label, items in labelled for item in items]
 
 
@@ -364,6 +372,7 @@ class BookBrowser:
             report.captions += figures["captions"] + figures["references"]
             report.table_words += [f"{found} in {cell[:80]!r}" for cell in page.evaluate(TABLE_CELLS_JS)
                                    for found in python_internals(cell)]
+            report.wide_equations += page.evaluate(WIDE_EQUATIONS_JS)
             report.printed_reprs += [f"{found} in {text.strip()[:80]!r}" for text in page.evaluate(PRINTED_JS)
                                      for found in python_reprs(text)]
             # before the screenshot, which changes the page's metrics (scrollbars) while it is taken

@@ -256,8 +256,8 @@ def test_chapter_figures_and_tables_follow_the_conventions(browser, page: str) -
     """Every figure of a chapter is sharp on a high-resolution screen (2 image pixels per CSS
     pixel), shown at its own size (so its text keeps its point size), and has a numbered caption
     ("Fig. N") that the text refers to; every numbered reference reads "Fig. N"; no table cell
-    reads "inf", "nan", "n/a", "None", "True", "never [..]" or a repr, and no printed output
-    shows a dict's or an object's repr."""
+    reads "inf", "nan", "n/a", "None", "True", "never [..]" or a repr; no printed output
+    shows a dict's or an object's repr; every display equation fits the column."""
     report = browser.check_page(page)
     problems = report.chapter_problems()
     assert not problems, "\n".join(problems)
@@ -303,6 +303,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
 and raw <span class="tex2jax_ignore">$$\rho^{(t)}$$</span> in the text.</p>
 <img src="ok.png" alt=""><img src="missing.png" alt=""><img src="https://example.org/x.png" alt="">
 <p>| k | phi |</p><p>|---|---|</p>
+<div class="math" style="width: 200px">\[ a + b + c + d + e + f + g + h + i + j + k + l + m + n + o + p + q \]</div>
 <a href="#top">fine</a> <a href="#nowhere">no anchor</a> <a href="gone.html">no page</a>
 <script>notDefinedAnywhere();</script>
 <script>addEventListener("load", () => MathJax.startup.promise.then(() => {  // math MathJax never saw
@@ -390,6 +391,7 @@ def test_browser_checks_catch_a_broken_page(scratch_browser) -> None:
     assert len(report.raw_tex) == 2
     assert "$$\\rho^{(t)}$$" in report.raw_tex[0] and "\\(x\\)" in report.raw_tex[1]
     assert report.raw_markdown == ["|---|---|"]
+    assert len(report.wide_equations) == 1 and "a+b+c" in report.wide_equations[0]
     assert sorted(p.split(" -> ")[1] for p in report.broken_links) == [
         "HTTP 404", "no element with id 'nowhere' on that page"]
 
