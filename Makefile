@@ -24,8 +24,12 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 
+# book: first check that every DEBD file the book reads is here or can be downloaded (a missing
+# one stops the build before any notebook runs, with the loader's message), then build, saying
+# which notebook is executing and how long each took (tools/build_book.py runs jupyter-book).
 book: install
-	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python tools/check_data.py
+	$(BIN)/python tools/build_book.py . --all -W -n --keep-going
 	@echo "The book is at _build/html/index.html"
 
 test: install

@@ -69,8 +69,11 @@ def config_with(config: Path, target: Path, *, execute: str) -> Path:
     return target
 
 
-def build_book(book: Path, config: Path, out: Path, timeout: float = 3600) -> Build:
-    """Build `book` from scratch into `out` with warnings as errors, nitpicky, keep going."""
+def build_book(book: Path, config: Path, out: Path, timeout: float = 4 * 3600) -> Build:
+    """Build `book` from scratch into `out` with warnings as errors, nitpicky, keep going.
+
+    `timeout` only turns a hung build into a failure: the test build (execution off) takes a
+    minute or two, and even `make book` (every notebook executed) well under an hour."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = jupyter_book_command() + ["build", str(book), "--all", "--config", str(config),
                                     "--path-output", str(out), "-W", "-n", "--keep-going"]
@@ -167,6 +170,11 @@ def serve(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
+LOCAL_PATIENCE_S = 300
+"""Bound on one request to the local server (it answers in milliseconds; this only turns a hang
+into a failure)."""
+
+
 class LinkChecker:
     """Checks same-site links against the local server: the page answers 200 and the
     #fragment, if any, names an element of that page. Results are cached per page."""
@@ -182,7 +190,7 @@ class LinkChecker:
     def _fetch(self, url: str) -> tuple[int, set[str] | None]:
         if url not in self._pages:
             try:
-                with urllib.request.urlopen(url, timeout=30) as response:
+                with urllib.request.urlopen(url, timeout=LOCAL_PATIENCE_S) as response:
                     body = response.read()
                     kind = response.headers.get_content_type()
                     anchors = anchors_of(body.decode("utf-8", "replace")) if kind == "text/html" else None
