@@ -105,12 +105,12 @@ class ScalingSymmetry:
 def scaling_symmetries(decomposition: Decomposition) -> tuple[ScalingSymmetry, ...]:
     """One symmetry per sum node below the root (a -> c a, its out-edges / c), and the root scaling."""
     out = []
-    for i, node in enumerate(sum_node_edges(decomposition)):
+    for node in sum_node_edges(decomposition):
         if node.incoming is None:
             continue
         gen = ((node.incoming, 1),) + tuple((e, -1) for e in node.outgoing)
-        out.append(ScalingSymmetry(f"sum node {i} (below edge w^[{node.incoming[0]}]_{node.incoming[1]})",
-                                   gen, False))
+        l, j = node.incoming
+        out.append(ScalingSymmetry(f"sum node below $w^{{[{l}]}}_{{{j + 1}}}$", gen, False))
     root = sum_node_edges(decomposition)[0]
     out.append(ScalingSymmetry("root", tuple((e, 1) for e in root.outgoing), True))
     return tuple(out)

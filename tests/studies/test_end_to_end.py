@@ -216,3 +216,7 @@ def test_end_to_end_study_summary(data):
     assert all(LOW < s["slopes"]["deviation"] < HIGH for s in summary.values())
     assert "control[balanced form]_min_eta" not in summary["unbalanced | released | leaves fixed"]
     assert max(study.noether.values()) < ROUNDOFF
+    ev = study.evidence()
+    assert LOW < ev["slope_fixed"][0] <= ev["slope_fixed"][1] < HIGH and LOW < ev["slope_trained"][0]
+    assert ev["deviation_fixed"] < TRACKING_RTOL and ev["noether"] < ROUNDOFF
+    assert ev["balanced_form_on_released"] > 10 * ev["deviation_fixed"]
