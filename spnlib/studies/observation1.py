@@ -18,7 +18,11 @@ the shallow gradient grad_{w_k}. The coefficients depend on k through P_k: they 
 shared by the components under one sum node, not by all components.
 
 :func:`adaptive_momentum_ascent` runs the shallow model with such a schedule as an
-explicit optimiser on its own gradients.
+explicit optimiser on its own gradients. With a schedule read off a deep run this is a
+*replay*: it retraces that run to round-off because the coefficients were taken from it, so it
+shows that the rewriting is exact, not that the observation predicts anything. The test that
+does not read the deep run is :mod:`spnlib.studies.end_to_end` (the conservation laws make
+rho and lambda functions of the current w and nabla_w).
 
 Defined in the book's chapter "Numerical verification of the dynamics".
 """

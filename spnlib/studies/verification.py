@@ -6,7 +6,11 @@ verdict rests on, so that a reproducibility report can recompute them:
 
 * :func:`first_order_slopes`: one-step error vs eta, fitted log-log slopes per form;
 * :func:`observation1_study`: many-step runs, the Eq. 14 reconstruction and the
-  explicit adaptive-momentum optimiser, plus the initial-scale regimes;
+  explicit adaptive-momentum optimiser (a replay: its schedule is read off the run), plus the
+  initial-scale regimes;
+* :func:`end_to_end_study`: Observation 1 without that circularity: the end-to-end optimiser
+  (conservation laws, :mod:`spnlib.studies.end_to_end`) against gradient ascent on the layers,
+  over several eta at a fixed time eta T, from a balanced and from the released start;
 * :func:`claim1_study`: random deep SPNs as mixtures of induced trees, the
   step-for-step equality and the speed comparison with the free mixture.
 
@@ -33,6 +37,7 @@ from spnlib.studies.claim1 import (
     tree_step,
 )
 from spnlib.studies.dynamics import SlopeStudy, slope_study
+from spnlib.studies.end_to_end import Tracking, balanced_start, noether_residual, tracking
 from spnlib.studies.observation1 import (
     MomentumForm,
     OverparameterizedRun,
@@ -45,12 +50,18 @@ from spnlib.studies.observation1 import (
     near_zero_params,
     train_overparameterized,
 )
+from spnlib.symbolic.conservation import heights
 
 __all__ = [
     "SLOPE_STRUCTURES",
+    "OBS1_STRUCTURES",
+    "OBS1_ETAS",
+    "OBS1_TRAINED_ETAS",
     "Claim1Study",
+    "EndToEndStudy",
     "Observation1Study",
     "claim1_study",
+    "end_to_end_study",
     "first_order_slopes",
     "observation1_study",
     "regime_table",
@@ -167,6 +178,152 @@ def regime_table(data: CountedData, decomposition: Decomposition, settings: Sequ
             row.update(max_relative_step=float(run.relative_steps().max()), carry_share=float(np.mean(carry / dw)))
         rows.append(row)
     return rows
+
+
+OBS1_STRUCTURES = {
+    "Fig. 2 (2, 2)": balanced((2, 2)),
+    "L = 2 (2, 4)": released(2),
+    "L = 3 (2, 2, 2)": released(3),
+    "unbalanced, K = 8": random_decomposition(8, 8),
+}
+"""The decompositions of the end-to-end study (the unbalanced one has a component under the root)."""
+
+OBS1_ETAS = (0.1, 0.03, 0.01, 0.003, 0.001)
+"""Learning rates of the end-to-end study in units of the initial scale squared (eta / s^2)."""
+
+OBS1_TRAINED_ETAS = (0.01, 0.003, 0.001)
+"""Learning rates with the leaves trained (absolute, layer scale 1, over a time 0.5: the flow itself drives
+a weight of the unbalanced tree's balanced start to 0 at a time of about 0.84)."""
+
+OBS1_STARTS = ("balanced", "released")
+
+
+def _start_layers(dec: Decomposition, start: str, scale: float, seed: int) -> list[np.ndarray]:
+    if start == "balanced":
+        return balanced_start(dec, scale, seed)
+    if start == "released":
+        return dec.constant_layer_weights(scale)
+    raise ValueError(f"unknown start {start!r}; choose from {OBS1_STARTS}")
+
+
+@dataclass(frozen=True)
+class EndToEndStudy:
+    """The end-to-end optimiser against gradient ascent on the layers, per structure and start.
+
+    Attributes
+    ----------
+    scale : float
+        Initial scale s of the layer weights (1; equivalent to the released code's 1e-4 on the
+        balanced trees); learning rates and the time are eta = s^2 * ``etas`` and eta T = s^2 * ``time``.
+    fixed : dict
+        ``fixed[(structure, start)]``: :class:`~spnlib.studies.end_to_end.Tracking` with the leaves fixed.
+    trained : dict
+        The same with the leaves trained (same eta for every weight), at layer scale ``leaf_scale``,
+        with ``trained_etas`` (absolute) over ``trained_time``.
+    noether : dict
+        ``noether[structure]``: the largest :func:`~spnlib.studies.end_to_end.noether_residual` at the
+        starts (the laws' identity with the numeric core's gradient).
+    """
+
+    scale: float
+    leaf_scale: float
+    etas: tuple[float, ...]
+    time: float
+    trained_etas: tuple[float, ...]
+    trained_time: float
+    fixed: dict[tuple[str, str], Tracking]
+    trained: dict[tuple[str, str], Tracking]
+    noether: dict[str, float]
+
+    def summary(self) -> dict[str, dict]:
+        """Per "structure | start | leaves": deviation at the smallest eta and the fitted slopes."""
+        out = {}
+        for leaves, table in (("fixed", self.fixed), ("trained", self.trained)):
+            for (name, start), tr in table.items():
+                entry = {"deviation_max": float(tr.deviation.max()), "deviation_min_eta": float(tr.deviation[-1]),
+                         "llh_gap_min_eta": float(tr.llh_gap[-1]), "movement": float(tr.movement[-1]),
+                         "llh_gain": float(tr.llh_gain[-1]), "drift_min_eta": float(tr.drift[-1]),
+                         "slopes": tr.slopes()}
+                for c, v in tr.controls.items():
+                    entry[f"control[{c}]_min_eta"] = float(v[-1])
+                    entry[f"control[{c}]_stopped"] = [s for s in tr.control_stops[c] if s is not None]
+                out[f"{name} | {start} | leaves {leaves}"] = entry
+        return out
+
+    def evidence(self) -> dict[str, float | tuple[float, float]]:
+        """The numbers the report's Observation 1 rule rests on.
+
+        ``slope_fixed`` / ``slope_trained``: (min, max) over structures and starts of the log-log slope
+        of the deviation against eta; ``deviation_fixed`` / ``deviation_trained``: the largest deviation
+        at the smallest eta; ``noether``: the largest Noether residual; ``balanced_form_on_released``:
+        the smallest deviation, at the smallest eta, of the balanced closed form on the released start
+        (leaves fixed); ``rate_only``: the same for the rate-only control over all starts.
+        """
+        def slopes(table: dict[tuple[str, str], Tracking]) -> tuple[float, float]:
+            values = [tr.slopes()["deviation"] for tr in table.values()]
+            return min(values), max(values)
+
+        out: dict[str, float | tuple[float, float]] = {
+            "slope_fixed": slopes(self.fixed),
+            "deviation_fixed": max(float(tr.deviation[-1]) for tr in self.fixed.values()),
+            "noether": max(self.noether.values()),
+            "balanced_form_on_released": min(float(tr.controls["balanced form"][-1])
+                                             for (_, start), tr in self.fixed.items()
+                                             if start == "released" and "balanced form" in tr.controls),
+            "rate_only": min(float(tr.controls["rate only"][-1]) for tr in self.fixed.values()),
+        }
+        if self.trained:
+            out["slope_trained"] = slopes(self.trained)
+            out["deviation_trained"] = max(float(tr.deviation[-1]) for tr in self.trained.values())
+        return out
+
+
+def end_to_end_study(data: CountedData, structures: dict[str, Decomposition] | None = None,
+                     starts: Sequence[str] = OBS1_STARTS, etas: Sequence[float] = OBS1_ETAS, time: float = 3.0,
+                     scale: float = 1.0, seed: int = 0, trained_structures: Sequence[str] | None = None,
+                     trained_etas: Sequence[float] = OBS1_TRAINED_ETAS, trained_time: float = 0.5,
+                     leaf_scale: float = 1.0) -> EndToEndStudy:
+    """Track gradient ascent on the layers (no floor) with the end-to-end optimiser on the shallow model.
+
+    Leaves: uniform on [0.25, 0.75) (``seed``; the released code's identical leaves give no
+    gradient). Starts: "balanced" (every Q_S = 0, :func:`~spnlib.studies.end_to_end.balanced_start`)
+    and "released" (every layer weight ``scale``). For each eta in ``etas`` (units of scale^2), a
+    fixed time ``time`` (same units). On a balanced tree with fixed leaves, gradient ascent is
+    invariant under u -> s u, eta -> s^2 eta, so ``scale = 1`` is the released code's 1e-4 exactly
+    (the tests check it); on the unbalanced tree the scale matters (at 1e-4 its components carry
+    weights 1e-4 to 1e-12 and the deep ones barely move), so 1 is the informative choice.
+
+    With trained leaves (``trained_structures``, default: all) the layer scale is ``leaf_scale``,
+    comparable to the leaves' (at 1e-4 one eta leaves them unmoved over the layers' time scale),
+    with ``trained_etas`` over ``trained_time`` (absolute: within that time no weight reaches 0).
+    """
+    structures = OBS1_STRUCTURES if structures is None else structures
+    trained_names = list(structures) if trained_structures is None else list(trained_structures)
+    fixed: dict[tuple[str, str], Tracking] = {}
+    trained: dict[tuple[str, str], Tracking] = {}
+    noether: dict[str, float] = {}
+    for name, dec in structures.items():
+        leaf = near_zero_params(dec, data.n_variables, 1.0, seed).leaf
+        try:
+            heights(dec)
+            controls: tuple[str, ...] = ("balanced form", "rate only")
+        except ValueError:
+            controls = ("rate only",)
+        res = []
+        for start in starts:
+            for leaves, s in (("fixed", scale), ("trained", leaf_scale)):
+                if leaves == "trained" and name not in trained_names:
+                    continue
+                params = MixtureParams(leaf, tuple(_start_layers(dec, start, s, seed)))
+                res.append(float(np.max(noether_residual(dec, params, data))))
+                if leaves == "fixed":
+                    tr = tracking(data, dec, params, [e * s ** 2 for e in etas], time * s ** 2, controls=controls)
+                else:
+                    tr = tracking(data, dec, params, trained_etas, trained_time, train_leaves=True, controls=controls)
+                (fixed if leaves == "fixed" else trained)[(name, start)] = tr
+        noether[name] = max(res)
+    return EndToEndStudy(scale, leaf_scale, tuple(etas), time, tuple(trained_etas), trained_time, fixed, trained,
+                         noether)
 
 
 @dataclass(frozen=True)
