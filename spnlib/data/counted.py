@@ -116,6 +116,10 @@ class CountedData:
     def has_missing(self) -> bool:
         return bool(self.missing.any())
 
+    @cached_property
+    def zeros_t(self) -> np.ndarray:
+        """``(D, U)`` contiguous transpose of :attr:`zeros`."""
+        return np.ascontiguousarray(self.zeros.T)
 
     @cached_property
     def rows_with_star(self) -> np.ndarray:

@@ -67,7 +67,7 @@ def test_small_column_blocks_give_the_same_result(monkeypatch):
     monkeypatch.setattr(batched, "_BLOCK_ELEMENTS", 1)      # blocks of 16 distinct rows
     monkeypatch.setattr(batched, "_MIN_BLOCK_WIDTH", 16)
     blocked = MixtureBatch(decs, 6)
-    assert len(blocked._augmented(data)) > 1
+    assert len(blocked._prepare(data).blocks) > 1
     llh2, grad2 = blocked.llh_and_grad(blocked.stack(params), data)
     assert np.allclose(llh, llh2, rtol=1e-12) and np.allclose(grad.leaf, grad2.leaf, rtol=1e-10)
     assert np.allclose(grad.layers, grad2.layers, rtol=1e-10)

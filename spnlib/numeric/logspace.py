@@ -1,0 +1,90 @@
+"""Log-space helpers that keep the fast paths exact at extreme weights.
+
+Both fast paths (:mod:`spnlib.numeric.batched`, :mod:`spnlib.numeric.fastpath`) form most of
+their sums in plain float64 and use these where that could lose precision: a sum whose terms may
+have underflowed is recomputed with one shift per variable and state
+(:func:`log_sums_by_state`), the derivative of a product of weights with respect to one of them is
+a sum of the *other* logs (:func:`exclusive_log_sums`, exact for a weight of 0), and a plain
+gradient that does not fit in float64 is refused by name (:class:`GradientOverflowError`).
+
+Defined in the book's chapter "The depth-versus-speed experiment".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from spnlib.numeric.evaluate import logsumexp
+
+__all__ = ["GradientOverflowError", "trusted_sum_threshold", "log_sums_by_state", "exclusive_log_sums",
+           "check_leaf_weights"]
+
+_GUARD = 1e13
+"""A sum of U non-negative terms, each of which may have underflowed (an error below the smallest
+normal float64, 2.2e-308), is trusted when it exceeds U * 2.2e-308 * _GUARD: the underflow then
+changes it by less than 1 / _GUARD relative."""
+
+
+class GradientOverflowError(OverflowError):
+    """A plain gradient entry does not fit in float64 (it is about 1 / weight, for a weight below ~1e-308)."""
+
+
+def trusted_sum_threshold(n_rows: int) -> float:
+    """The smallest sum of ``n_rows`` responsibilities that underflow cannot have spoiled (see ``_GUARD``)."""
+    return float(n_rows) * float(np.finfo(np.float64).tiny) * _GUARD
+
+
+def log_sums_by_state(log_terms: np.ndarray, states_t: np.ndarray) -> np.ndarray:
+    """log sum_{n: x_{n,d} in state s} exp(log_terms[f, n]), exactly, for every f, d and s.
+
+    Parameters
+    ----------
+    log_terms : ndarray, shape (F, U)
+    states_t : ndarray, shape (D, U)
+        0, 1, or 2 for a missing value (:attr:`CountedData.states_t` without its last column).
+
+    Returns
+    -------
+    ndarray, shape (F, D, 3)
+        One shift per (f, d, s), so no term that matters underflows; -inf for an empty set.
+    """
+    F = log_terms.shape[0]
+    D = states_t.shape[0]
+    out = np.empty((F, D, 3))
+    masks = [states_t == s for s in range(3)]
+    for f in range(F):                       # (D, U) at a time: this path is for rare, extreme weights
+        for s, mask in enumerate(masks):
+            out[f, :, s] = logsumexp(np.where(mask, log_terms[f], -np.inf), axis=1)
+    return out
+
+
+def exclusive_log_sums(a: np.ndarray) -> np.ndarray:
+    """For every row and column, the sum of the row's *other* entries (prefix + suffix, no subtraction).
+
+    With the logs of the weights on a component's path, these are the logs of d w_k / d u_l;
+    exact when an entry is -inf (a weight of 0).
+    """
+    out = np.zeros_like(a)
+    if a.shape[1] > 1:
+        out[:, 1:] = np.cumsum(a[:, :-1], axis=1)
+        out[:, :-1] += np.cumsum(a[:, :0:-1], axis=1)[:, ::-1]
+    return out
+
+
+def check_leaf_weights(leaf: np.ndarray, index_names: str) -> None:
+    """Raise ValueError naming the first leaf weight that is not finite and > 0.
+
+    ``index_names`` names the axes of ``leaf``, e.g. ``"k, d, v"``.
+    """
+    bad = ~np.isfinite(leaf) | (leaf <= 0)
+    if not bad.any():
+        return
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = float(leaf[idx])
+    name = "theta[" + ", ".join(f"{n}={i}" for n, i in zip(index_names.split(", "), idx)) + "]"
+    if value == 0.0:
+        raise ValueError(
+            f"leaf weight {name} is 0: the fast paths need leaf weights > 0, because they compute log C_k(x) "
+            "from the log-odds log(theta1 / theta0), which a zero makes undefined. The general evaluator "
+            "accepts it (spnlib.log_likelihood_and_gradient on FactorisedMixture.to_spn(params)[0]); "
+            "or use a tiny weight such as 1e-300, which the fast paths compute exactly")
+    raise ValueError(f"leaf weight {name} is {value!r}; leaf weights must be finite and > 0")
