@@ -134,6 +134,12 @@ class CountedData:
         return s
 
     @cached_property
+    def state_present(self) -> np.ndarray:
+        """``(D, 3)``: whether some row with a positive count has x_d = 0, 1, missing."""
+        positive = self.counts > 0
+        return np.stack([((self.rows == value) & positive[:, None]).any(axis=0) for value in (0, 1, MISSING)], axis=1)
+
+    @cached_property
     def one_hot(self) -> np.ndarray:
         """``(D, U, 3)`` one-hot codes of the rows' states (x = 0, x = 1, missing)."""
         return np.stack([self.zeros.T, self.ones.T, self.missing.T], axis=2)

@@ -43,13 +43,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.numeric.evaluate import logsumexp
 from spnlib.numeric.fastpath import MixtureParams
 from spnlib.numeric.logspace import (
     GradientOverflowError,
     check_leaf_weights,
     exclusive_log_sums,
     log_sums_by_state,
+    logsumexp,
     trusted_sum_threshold,
 )
 from spnlib.structure.decomposition import Decomposition
@@ -217,13 +217,10 @@ class MixtureBatch:
         row_weights = data.counts / data.n_samples
         blocks = tuple((np.ascontiguousarray(columns[:, a:min(U, a + width)]), row_weights[a:a + width],
                         slice(a, min(U, a + width))) for a in range(0, U, width))
-        states = data.states_t[:, :-1]
-        positive = data.counts > 0
-        nonempty = np.stack([((states == s) & positive).any(axis=1) for s in range(3)], axis=1)
         with np.errstate(divide="ignore"):
             log_weights = np.log(row_weights)
         prepared = _Blocks(data, blocks, slice(start, start + D + 1), slice(0, start + D), has_missing,
-                           nonempty, trusted_sum_threshold(U), log_weights)
+                           data.state_present, trusted_sum_threshold(U), log_weights)
         self._cache = prepared
         return prepared
 
@@ -237,11 +234,13 @@ class MixtureBatch:
         coef = np.empty((M * K, D + 1))
         np.subtract(log_t1, log_t0, out=coef[:, :D])
         base = log_t0.sum(axis=1)
-        coef[:, D] = base + log_w
+        # w_k = 0: a finite stand-in for log 0 (BLAS kernels may multiply -inf by a padding 0); any
+        # real log w_k exceeds -1e300, so exp(-1e300 - peak) = 0 exactly as exp(-inf) would be
+        coef[:, D] = base + np.maximum(log_w, -1e300)
         log_s = np.logaddexp(log_t0, log_t1)                           # log(theta0 + theta1), no overflow
         log_zk = log_s.sum(axis=1) + log_w                              # log w_k C_k(*)
         log_z = logsumexp(log_zk.reshape(M, K), axis=1)                 # log f(*), (M,)
-        if np.isneginf(log_z).any():
+        if np.isneginf(log_z).any():  # before any -1e300 stand-in could be mistaken for a weight
             m = int(np.flatnonzero(np.isneginf(log_z))[0])
             raise ValueError(f"every component weight of model {m} is 0 (a layer weight of 0 on every path); "
                              "the model is the zero function")
@@ -387,6 +386,12 @@ class MixtureBatch:
         summed = np.bincount(self.path.ravel(), contrib.ravel(), minlength=self.n_layer_weights + 1)[:-1]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             g_layers = summed / params.layers
+            tiny = (params.layers > 0) & (params.layers < 1.0 / np.finfo(np.float64).max)
+            if tiny.any():   # the difference may fit where its terms (up to 1 / u_j) do not: refuse
+                largest = np.maximum(at_all, np.exp(log_rstar))[:, None] * ~self._pad
+                bound = np.bincount(self.path.ravel(), np.broadcast_to(largest, self.path.shape).ravel(),
+                                    minlength=self.n_layer_weights + 1)[:-1]
+                g_layers[tiny & np.isinf(bound / params.layers)] = np.inf
         if exact.size:
             g_layers[params.layers == 0] = 0.0     # only components with w_k = 0 (redone below) sit there
             terms = np.zeros(self.path.shape)

@@ -21,33 +21,13 @@ import numpy as np
 
 from spnlib.data.counted import CountedData
 from spnlib.numeric.compile import CompiledSPN, _Layer, compile_spn, leaf_log_table
+from spnlib.numeric.logspace import log_sums_by_state, logsumexp, logsumexp_inplace, trusted_sum_threshold
 from spnlib.structure.graph import SPN
 
 __all__ = [
     "CompiledSPN", "compile_spn", "leaf_log_table", "log_value", "log_partition",
     "LogLikelihood", "log_likelihood", "log_likelihood_and_gradient", "logsumexp",
 ]
-
-
-def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis``; all -inf gives -inf, not NaN. Overwrites nothing."""
-    return _logsumexp_inplace(np.array(a, dtype=np.float64), axis)
-
-
-def _logsumexp_inplace(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
-    """:func:`logsumexp` that uses ``a`` as scratch space (it is overwritten)."""
-    m = np.max(a, axis=axis, keepdims=True)
-    np.maximum(m, -1e300, out=m)   # an all -inf slice: shift by a finite number instead
-    a -= m
-    np.exp(a, out=a)
-    m = np.squeeze(m, axis=axis)
-    with np.errstate(divide="ignore"):
-        if out is None:
-            return np.log(np.sum(a, axis=axis)) + m
-        total = np.sum(a, axis=axis, out=out)
-        np.log(total, out=total)
-    total += m
-    return total
 
 
 def _as_compiled(spn: SPN | CompiledSPN) -> CompiledSPN:
@@ -82,7 +62,7 @@ def _forward(c: CompiledSPN, states: np.ndarray, logw: np.ndarray) -> np.ndarray
             np.sum(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
         else:
             a += logw[layer.weights][:, :, None]
-            _logsumexp_inplace(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
+            logsumexp_inplace(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
         V[layer.nodes] = c.buffer(f"v{i}", (len(layer.nodes), N))
     return V
 
@@ -123,7 +103,7 @@ def _backward(c: CompiledSPN, V: np.ndarray, logw: np.ndarray) -> np.ndarray:
         else:
             a = c.buffer(f"in{i}", layer.in_edges.shape + (N,))
             np.take(E, layer.in_edges, axis=0, out=a, mode="clip")
-            _logsumexp_inplace(a, axis=1, out=d)
+            logsumexp_inplace(a, axis=1, out=d)
         logD[layer.nodes] = d
         if not layer.to_inner:
             continue
@@ -262,7 +242,7 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
         log_share = np.log(n / N)                                # log of each row's weight in the mean
         for layer in c.layers:
             if layer.kind == "univariate":
-                _univariate_gradient(c, layer, data.one_hot, logD, lroot, log_share, grad)
+                _univariate_gradient(c, layer, data, logD, lroot, log_share, grad)
         edges = c.generic_sum_edges
         g = c.buffer("grad", (len(edges), len(lroot)))
         np.take(logD, c.edge_parent[edges], axis=0, out=g, mode="clip")  # (n_generic, N + 1)
@@ -275,13 +255,15 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
     return llh, grad
 
 
-def _univariate_gradient(c: CompiledSPN, layer: _Layer, one_hot: np.ndarray, logD: np.ndarray,
+def _univariate_gradient(c: CompiledSPN, layer: _Layer, data: CountedData, logD: np.ndarray,
                          lroot: np.ndarray, log_share: np.ndarray, grad: np.ndarray) -> None:
     """Gradient of the mean log-likelihood for the weights of a univariate sum layer.
 
     d/dw_{S,j} = sum_n share_n D_S(x_n) L_j(x_n) / f(x_n) - D_S(*) L_j(*) / f(*), and L_j
     takes one of three values (x = 0, 1, missing), so the sum over n is grouped by
-    that state: one exp per (node, row) instead of one per (edge, row).
+    that state: one exp per (node, row) instead of one per (edge, row). Each node's rows share
+    one shift; a node whose sum for some state is so small that terms may have underflowed
+    (its states differ by more than ~700 nats, at extreme weights) is redone with one shift per state.
     """
     m, n_rows = len(layer.nodes), len(lroot) - 1
     a = c.buffer("uni_a", (m, n_rows + 1))
@@ -296,10 +278,15 @@ def _univariate_gradient(c: CompiledSPN, layer: _Layer, one_hot: np.ndarray, log
     np.exp(a, out=a)
     by_state = np.empty((m, 3))                                     # sum_n a_n [x_nv = state]
     for variable, members in layer.groups:
-        by_state[members] = a[members] @ one_hot[variable]
+        by_state[members] = a[members] @ data.one_hot[variable]
     real = layer.weights < c.spn.n_weights                          # not padding
-    leaf_value = np.exp(c.node_log_table[layer.children])           # (m, c, 3): L_j at x = 0, 1, missing
-    per_edge = np.einsum("mcs,ms->mc", leaf_value, by_state)
+    leaf_log = c.node_log_table[layer.children]                     # (m, c, 3): log L_j at x = 0, 1, missing
+    per_edge = np.einsum("mcs,ms->mc", np.exp(leaf_log), by_state)
     with np.errstate(divide="ignore"):
-        data_term = np.exp(np.log(per_edge) + shift)
-    grad[layer.weights[real]] = (data_term - star[:, None] * leaf_value[:, :, 2])[real]
+        log_data_term = np.log(per_edge) + shift
+    suspect = (by_state < trusted_sum_threshold(n_rows)) & data.state_present[layer.variables]
+    for i in np.flatnonzero(suspect.any(axis=1)):
+        log_rows = logD[layer.nodes[i], :-1] - lroot[:-1] + log_share
+        log_by_state = log_sums_by_state(log_rows[None], data.states_t[layer.variables[i]][None, :-1])[0, 0]
+        log_data_term[i] = logsumexp(leaf_log[i] + log_by_state, axis=1)
+    grad[layer.weights[real]] = (np.exp(log_data_term) - star[:, None] * np.exp(leaf_log[:, :, 2]))[real]

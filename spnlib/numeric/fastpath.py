@@ -27,12 +27,13 @@ from typing import cast
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.numeric.evaluate import LogLikelihood, logsumexp
+from spnlib.numeric.evaluate import LogLikelihood
 from spnlib.numeric.logspace import (
     GradientOverflowError,
     check_leaf_weights,
     exclusive_log_sums,
     log_sums_by_state,
+    logsumexp,
     trusted_sum_threshold,
 )
 from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
@@ -105,12 +106,16 @@ class FactorisedMixture:
         cuts = np.cumsum(self.decomposition.layer_sizes)[:-1]
         return MixtureParams(leaf, tuple(np.split(flat[n_leaf:], cuts)))
 
-    def check_params(self, params: MixtureParams) -> None:
-        """Raise ValueError unless the shapes fit, leaf weights are finite and > 0 and layer weights >= 0."""
+    def check_params(self, params: MixtureParams, zero_leaf: bool = False) -> None:
+        """Raise ValueError unless the shapes fit, leaf weights are finite and > 0 and layer weights >= 0.
+
+        ``zero_leaf=True`` also accepts leaf weights of 0 (the SPN of :meth:`to_spn` can hold them).
+        """
         K, D = self.n_components, self.n_variables
         if params.leaf.shape != (K, D, 2):
             raise ValueError(f"leaf weights need shape ({K}, {D}, 2), got {params.leaf.shape}")
-        check_leaf_weights(np.asarray(params.leaf, dtype=np.float64), "k, d, v")
+        leaf = np.asarray(params.leaf, dtype=np.float64)
+        check_leaf_weights(np.where(leaf == 0, 1.0, leaf) if zero_leaf else leaf, "k, d, v")
         self.decomposition.check_layer_weights(params.layers)
 
     def _check_data(self, data: CountedData) -> None:
@@ -183,8 +188,8 @@ class FactorisedMixture:
             log_sums = np.log(sums) + peak[:, :, None]
             log_totals = np.log(totals) + peak[:, 0]
         states = data.states_t[:, :-1]
-        nonempty = np.stack([((states == s) & positive).any(axis=1) for s in range(sums.shape[2])], axis=1)
-        redo = np.flatnonzero(((sums < trusted_sum_threshold(len(data.counts))) & nonempty).any(axis=(1, 2)))
+        present = data.state_present[:, :sums.shape[2]]
+        redo = np.flatnonzero(((sums < trusted_sum_threshold(len(data.counts))) & present).any(axis=(1, 2)))
         if redo.size:                        # an extreme weight: redo these components' sums exactly
             log_sums[redo] = log_sums_by_state(rho[redo], states)[:, :, :sums.shape[2]]
             log_totals[redo] = logsumexp(rho[redo], axis=1)
@@ -238,7 +243,7 @@ class FactorisedMixture:
             the sum node above it once all its children are done, and so on up; the root's
             weights come last. :meth:`from_spn_layout` is the inverse.
         """
-        self.check_params(params)
+        self.check_params(params, zero_leaf=True)   # the general evaluator handles leaf weights of 0
         ind = indicator_pairs(self.n_variables)
         comps = [factorised_component(self.n_variables, f"C{k + 1}", params.leaf[k], ind)
                  for k in range(self.n_components)]

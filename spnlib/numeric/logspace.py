@@ -1,11 +1,13 @@
-"""Log-space helpers that keep the fast paths exact at extreme weights.
+"""Log-space primitives: the log-sum-exp of every evaluator, and what keeps sums exact at extreme weights.
 
-Both fast paths (:mod:`spnlib.numeric.batched`, :mod:`spnlib.numeric.fastpath`) form most of
-their sums in plain float64 and use these where that could lose precision: a sum whose terms may
-have underflowed is recomputed with one shift per variable and state
-(:func:`log_sums_by_state`), the derivative of a product of weights with respect to one of them is
-a sum of the *other* logs (:func:`exclusive_log_sums`, exact for a weight of 0), and a plain
-gradient that does not fit in float64 is refused by name (:class:`GradientOverflowError`).
+:func:`logsumexp` is the log-space sum all the evaluators use. The fast paths
+(:mod:`spnlib.numeric.batched`, :mod:`spnlib.numeric.fastpath`) and the general evaluator's
+grouped leaf sums form most of their sums in plain float64 and use the rest of this module where
+that could lose precision: a sum whose terms may have underflowed (:func:`trusted_sum_threshold`)
+is recomputed with one shift per variable and state (:func:`log_sums_by_state`); the derivative
+of a product of weights with respect to one of them is a sum of the *other* logs
+(:func:`exclusive_log_sums`, exact for a weight of 0); a plain gradient that does not fit in
+float64 is refused by name (:class:`GradientOverflowError`).
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
@@ -13,15 +15,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from spnlib.numeric.evaluate import logsumexp
-
-__all__ = ["GradientOverflowError", "trusted_sum_threshold", "log_sums_by_state", "exclusive_log_sums",
-           "check_leaf_weights"]
+__all__ = ["logsumexp", "logsumexp_inplace", "GradientOverflowError", "trusted_sum_threshold",
+           "log_sums_by_state", "exclusive_log_sums", "check_leaf_weights"]
 
 _GUARD = 1e13
 """A sum of U non-negative terms, each of which may have underflowed (an error below the smallest
 normal float64, 2.2e-308), is trusted when it exceeds U * 2.2e-308 * _GUARD: the underflow then
 changes it by less than 1 / _GUARD relative."""
+
+
+def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(a))) along ``axis``; all -inf gives -inf, not NaN. Overwrites nothing."""
+    return logsumexp_inplace(np.array(a, dtype=np.float64), axis)
+
+
+def logsumexp_inplace(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`logsumexp` that uses ``a`` as scratch space (it is overwritten)."""
+    m = np.max(a, axis=axis, keepdims=True)
+    np.maximum(m, -1e300, out=m)   # an all -inf slice: shift by a finite number instead
+    a -= m
+    np.exp(a, out=a)
+    m = np.squeeze(m, axis=axis)
+    with np.errstate(divide="ignore"):
+        if out is None:
+            return np.log(np.sum(a, axis=axis)) + m
+        total = np.sum(a, axis=axis, out=out)
+        np.log(total, out=total)
+    total += m
+    return total
 
 
 class GradientOverflowError(OverflowError):

@@ -26,6 +26,7 @@ class Reference:
     leaf_partition: np.ndarray  # (K, D, 2) partition term
     layer_data: list            # per layer: data term of d llh / d w^[l]_j
     layer_partition: list
+    log_terms: tuple = ()       # the same four, times the weight: terms of d llh / d log v
 
     def leaf_gradient(self) -> np.ndarray:
         return self.leaf_data - self.leaf_partition
@@ -35,6 +36,9 @@ class Reference:
 
 
 def _float(x) -> float:
+    """The nearest float64; beyond its range, +-inf or 0 (without a NumPy warning)."""
+    if abs(x) > mpmath.mpf(np.finfo(np.float64).max):
+        return float(np.copysign(np.inf, float(mpmath.sign(x))))
     return float(x)
 
 
@@ -92,10 +96,19 @@ def reference(paths, leaf: np.ndarray, layers, rows: np.ndarray, counts: np.ndar
                 layer_data[l][j] += o * comp_data[k]
                 layer_part[l][j] += o * cstar[k] / fstar
         to_array = np.vectorize(_float, otypes=[float])
+        scaled = (  # times the weight, in 40 digits (a product of two floats could under- or overflow)
+            to_array(np.array([[[leaf_data[k][d][v] * th[k][d][v] for v in (0, 1)] for d in range(D)]
+                               for k in range(K)], dtype=object)),
+            to_array(np.array([[[leaf_part[k][d][v] * th[k][d][v] for v in (0, 1)] for d in range(D)]
+                               for k in range(K)], dtype=object)),
+            [to_array(np.array([x * y for x, y in zip(a, b)], dtype=object)) for a, b in zip(layer_data, u)],
+            [to_array(np.array([x * y for x, y in zip(a, b)], dtype=object)) for a, b in zip(layer_part, u)],
+        )
         return Reference(
             llh=_float(llh),
             leaf_data=to_array(np.array(leaf_data, dtype=object)),
             leaf_partition=to_array(np.array(leaf_part, dtype=object)),
             layer_data=[to_array(np.array(x, dtype=object)) for x in layer_data],
             layer_partition=[to_array(np.array(x, dtype=object)) for x in layer_part],
+            log_terms=scaled,
         )
