@@ -6,9 +6,16 @@ backward pass computes log dF/dN (the differential approach of Darwiche 2003),
 both in log space so that deep networks and weights near 1e-300 neither
 underflow nor produce NaN.
 
-Data are ``(N, D)`` arrays of 0/1; a missing value (``-1`` or ``NaN``)
-marginalises its variable (its indicators are 1). The partition function is
-f(*) = f evaluated with every variable missing.
+Data are ``(N, D)`` arrays of 0/1 with exactly one column per variable of the SPN; a missing
+value (``-1`` or ``NaN``) marginalises its variable (its indicators are 1). The partition
+function is f(*) = f evaluated with every variable missing.
+
+Weights are unnormalised, as in the paper, so what is normalised is said each time:
+:func:`log_value` is log f(x), *unnormalised*; :func:`log_partition` is log f(*);
+:func:`log_likelihood` is the normalised sum_n [log f(x_n) - log f(*)] (``.mean`` divides by N);
+:func:`log_likelihood_and_gradient` returns the gradient of that *mean*. Every function accepts an
+:class:`~spnlib.structure.graph.SPN`, the :class:`~spnlib.structure.builders.DecomposedSPN` that
+``released_spn`` and ``decomposed_spn`` return (its ``.spn`` is used), or a compiled SPN.
 
 Defined in the book's chapter "Sum-product networks".
 """
@@ -20,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.numeric.compile import CompiledSPN, _Layer, compile_spn, leaf_log_table
+from spnlib.numeric.compile import CompiledSPN, _Layer, as_spn, compile_spn, leaf_log_table
 from spnlib.numeric.logspace import log_sums_by_state, logsumexp, logsumexp_inplace, trusted_sum_threshold
+from spnlib.structure.builders import DecomposedSPN
 from spnlib.structure.graph import SPN
 
 __all__ = [
@@ -30,8 +38,12 @@ __all__ = [
 ]
 
 
-def _as_compiled(spn: SPN | CompiledSPN) -> CompiledSPN:
-    return spn if isinstance(spn, CompiledSPN) else compile_spn(spn)
+AnySPN = SPN | DecomposedSPN | CompiledSPN
+"""What the evaluators accept: an SPN, a DecomposedSPN (its ``.spn``), or a compiled SPN."""
+
+
+def _as_compiled(spn: AnySPN) -> CompiledSPN:
+    return spn if isinstance(spn, CompiledSPN) else compile_spn(as_spn(spn))
 
 
 def _log_weights(c: CompiledSPN, weights: np.ndarray | None) -> np.ndarray:
@@ -133,19 +145,23 @@ def _prepare(c: CompiledSPN, X: np.ndarray | CountedData, counts: np.ndarray | N
         data = X
     else:
         data = CountedData.from_rows(X, counts)
-    if data.n_variables < c.spn.n_variables:
-        raise ValueError(f"data have {data.n_variables} columns but the SPN uses {c.spn.n_variables} variables")
+    if data.n_variables != c.spn.n_variables:
+        raise ValueError(f"data have {data.n_variables} columns but the SPN has {c.spn.n_variables} variables "
+                         f"(x0..x{c.spn.n_variables - 1}); pass exactly one column per variable"
+                         + (f", e.g. X[:, :{c.spn.n_variables}]" if data.n_variables > c.spn.n_variables else ""))
     return data
 
 
-def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """log f(x_n) for every row of ``X`` (shape (N,)).
+def log_value(spn: AnySPN, X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """log f(x_n) for every row of ``X`` (shape (N,)): *unnormalised* (subtract :func:`log_partition`).
+
+    With every variable missing this is log f(*); with some missing, the unnormalised marginal.
 
     Parameters
     ----------
-    spn : SPN or CompiledSPN
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like, shape (N, D)
-        0/1 data; -1 or NaN marks a missing (marginalised) value.
+        0/1 data, one column per variable of the SPN; -1 or NaN marks a missing (marginalised) value.
     weights : array_like, optional
         Flat weight vector (``spn.weights()`` layout); default: the stored weights.
     """
@@ -154,8 +170,8 @@ def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None 
     return _forward(c, data.states_t, _log_weights(c, weights))[c.root, :-1].copy()
 
 
-def log_partition(spn: SPN | CompiledSPN, weights: np.ndarray | None = None) -> float:
-    """log f(*): the log of the SPN evaluated with every indicator set to 1."""
+def log_partition(spn: AnySPN, weights: np.ndarray | None = None) -> float:
+    """log f(*): the log of the SPN evaluated with every indicator set to 1 (the normaliser of f)."""
     c = _as_compiled(spn)
     star = np.full((c.spn.n_variables, 1), 2, dtype=np.intp)
     return float(_forward(c, star, _log_weights(c, weights))[c.root, 0])
@@ -176,12 +192,16 @@ class LogLikelihood:
     log_partition: float
 
 
-def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray | CountedData, weights: np.ndarray | None = None,
+def log_likelihood(spn: AnySPN, X: np.ndarray | CountedData, weights: np.ndarray | None = None,
                    counts: np.ndarray | None = None) -> LogLikelihood:
-    """The log-likelihood of Eq. (1)/(4) with its partition-function term.
+    """The normalised log-likelihood of Eq. (1)/(4): sum_n c_n [log f(x_n) - log f(*)].
+
+    Unlike :func:`log_value` it subtracts log f(*) for every sample; ``.mean`` divides by the
+    number of samples N, ``.total`` does not.
 
     Parameters
     ----------
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like (N, D) or CountedData
     counts : array_like, shape (N,), optional
         Multiplicity of each row of an array ``X``.
@@ -195,16 +215,17 @@ def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray | CountedData, weights:
     return LogLikelihood(mean=total / data.n_samples, total=total, n_samples=data.n_samples, log_partition=lz)
 
 
-def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedData,
+def log_likelihood_and_gradient(spn: AnySPN, X: np.ndarray | CountedData,
                                 weights: np.ndarray | None = None,
                                 counts: np.ndarray | None = None) -> tuple[LogLikelihood, np.ndarray]:
-    """The log-likelihood and its exact gradient with respect to every sum weight.
+    """The normalised log-likelihood and the exact gradient of its *mean* with respect to every sum weight.
 
     One forward and one backward pass over the data rows and the all-missing
     row (for f(*)); d log f(x) / d w_{S,C} = (dF/dS)(x) C(x) / F(x).
 
     Parameters
     ----------
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like (N, D) or CountedData
         Pass :class:`~spnlib.data.counted.CountedData` when calling repeatedly on the
         same data (training): what depends on the data alone is computed once.
@@ -216,8 +237,9 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
     llh : LogLikelihood
     grad_mean : ndarray, shape (n_weights,)
         Gradient of ``llh.mean`` (the objective of the released code):
-        mean_n d log f(x_n)/dw - d log f(*)/dw. Multiply by ``llh.n_samples``
-        for the gradient of ``llh.total``.
+        mean_n d log f(x_n)/dw - d log f(*)/dw, in the SPN's flat weight layout
+        (``spn.weights()``: sum nodes children before parents, the root's weights last).
+        Multiply by ``llh.n_samples`` for the gradient of ``llh.total``.
 
     Raises
     ------
