@@ -117,9 +117,9 @@ class CountedData:
         return bool(self.missing.any())
 
     @cached_property
-    def zeros_t(self) -> np.ndarray:
-        """``(D, U)`` contiguous transpose of :attr:`zeros`."""
-        return np.ascontiguousarray(self.zeros.T)
+    def indicators_t(self) -> np.ndarray:
+        """``(3D, U)``: the rows of :attr:`zeros`, :attr:`ones` and :attr:`missing` transposed, stacked."""
+        return np.ascontiguousarray(np.hstack([self.zeros, self.ones, self.missing]).T)
 
     @cached_property
     def rows_with_star(self) -> np.ndarray:

@@ -19,10 +19,11 @@ weights > 0, from 1e-300 to 1e300 and beyond, or refused with an error naming th
 * gradients are built from responsibilities r_k(x) = w_k C_k(x) / f(x) summed over the rows
   with x_d = 0 and with x_d = 1 *separately* (never one as the total minus the other, which
   cancels when a leaf's weights are skewed);
-* a sum of responsibilities so small that terms which underflowed could matter (below
-  ``U * 2.2e-308 * 1e13`` for U distinct rows) is recomputed for its component by an exact
-  log-sum-exp per variable and state (:func:`~spnlib.numeric.logspace.log_sums_by_state`), which
-  costs nothing unless some weight is extreme;
+* a sum of responsibilities so small that terms which underflowed could matter (below about
+  ``U * 2.2e-308 * 1e13 * 2^200`` for U distinct rows) is recomputed for its component by a
+  sum with that component's own scale, and entries still too small by a log-sum-exp per variable
+  and state (:func:`~spnlib.numeric.logspace.scaled_log_sums`); this costs nothing unless some
+  weight is extreme;
 * partition terms r*_k / s_{k,d} and the terms of a weight whose responsibilities were
   recomputed are formed in log space; a plain gradient that does not fit in float64 (a weight
   below about 1e-308) raises :class:`GradientOverflowError` naming the weight, while
@@ -48,8 +49,7 @@ from spnlib.numeric.logspace import (
     GradientOverflowError,
     check_leaf_weights,
     exclusive_log_sums,
-    log_sums_by_state,
-    logsumexp,
+    scaled_log_sums,
     trusted_sum_threshold,
 )
 from spnlib.structure.decomposition import Decomposition
@@ -59,6 +59,11 @@ __all__ = ["BatchParams", "MixtureBatch", "GradientOverflowError"]
 _BLOCK_ELEMENTS = 1 << 17
 """Work-array size (elements) per column block: about 1 MB of float64, to stay in cache."""
 _MIN_BLOCK_WIDTH = 256
+_SMALLEST_TOTAL = 2.0 ** -200
+"""The forward pass shifts log w_k C_k(x) by an upper bound over all x (no max over k per row), so
+f(x) / exp(shift) can be small; a block where it falls below this is redone with a per-row shift.
+Terms that underflowed are then below 2.2e-308 / _SMALLEST_TOTAL relative to f(x), which the
+threshold for recomputing a sum of responsibilities allows for."""
 
 
 @dataclass
@@ -78,20 +83,6 @@ class BatchParams:
 
     def copy(self) -> BatchParams:
         return BatchParams(self.leaf.copy(), self.layers.copy())
-
-
-@dataclass(frozen=True)
-class _Blocks:
-    """What depends on the data alone, computed once per data set (see ``MixtureBatch._prepare``)."""
-
-    data: CountedData
-    blocks: tuple             # per column block: (columns (rows, u), row weights (u,), slice)
-    forward: slice            # rows of a block's column matrix: [x = 1] then a constant 1
-    backward: slice           # rows: ([missing]), [x = 0], [x = 1]
-    has_missing: bool
-    nonempty: np.ndarray      # (D, 3): some row with a positive count has x_d = 0 / 1 / missing
-    threshold: float          # a sum of responsibilities below this is recomputed exactly
-    log_weights: np.ndarray   # (U,) log(count / N)
 
 
 class MixtureBatch:
@@ -131,8 +122,8 @@ class MixtureBatch:
             block = np.where(fi == d.n_weights, n_layer, fi + self.layer_offsets[m])
             path[m * self.n_components:(m + 1) * self.n_components, :fi.shape[1]] = block
         self.path = path          # (M*K, depth) into layers, padded with n_layer (weight 1)
+        self._path_flat = path.ravel()
         self.n_layer_weights = n_layer
-        self._pad = path == n_layer
         self._cache: _Blocks | None = None
 
     # ------------------------------------------------------------------ layout
@@ -192,78 +183,92 @@ class MixtureBatch:
             raise ValueError(f"data have {data.n_variables} variables, the models {self.n_variables}")
 
     def component_log_weights(self, layers: np.ndarray) -> np.ndarray:
-        """log w_{m,k} = sum_l log w^{[l]}_{phi(k,l)} for every model, shape (M, K)."""
-        with np.errstate(divide="ignore"):
-            log_u = np.append(np.log(layers), 0.0)
+        """log w_{m,k} = sum_l log w^{[l]}_{phi(k,l)} for every model, shape (M, K); -inf where w_k = 0."""
+        log_u = np.zeros(len(layers) + 1)                     # the last entry: padding, log 1
+        if layers.size and layers.min() > 0:
+            np.log(layers, out=log_u[:-1])
+        else:
+            with np.errstate(divide="ignore"):
+                np.log(layers, out=log_u[:-1])
         return log_u[self.path].sum(axis=1).reshape(self.n_models, self.n_components)
 
     # ----------------------------------------------------------------- compute
     def _prepare(self, data: CountedData) -> _Blocks:
-        """Column blocks of the data (kept in cache with the (M*K, block) work arrays); cached per data set.
+        """Column blocks of the data (so the (M*K, block) work arrays stay in cache); cached per data set.
 
-        A block's column matrix holds, row after row: [x_d missing] (only if some value is
-        missing), [x_d = 0], [x_d = 1], and a row of ones; the forward pass multiplies by the last
-        D + 1 rows, the gradients by the first 2D (or 3D).
+        A block holds the forward matrix, rows [x_d = 1] (then [x_d missing] if any value is missing)
+        and a row of ones, and the backward matrix, (rows, D * n_states) with the columns of one
+        variable together: [x_d = 0], [x_d = 1] (and [x_d missing]).
         """
         cached = self._cache
         if cached is not None and cached.data is data:
             return cached
         D, U = self.n_variables, data.rows.shape[0]
         has_missing = data.has_missing
-        parts = ([data.missing_t] if has_missing else []) + [data.zeros_t, data.ones_t, np.ones((1, U))]
-        columns = np.vstack(parts)
-        start = 2 * D if has_missing else D
+        forward = np.vstack([data.ones_t] + ([data.missing_t] if has_missing else []) + [np.ones((1, U))])
+        states = [data.zeros, data.ones] + ([data.missing] if has_missing else [])
+        backward = np.stack(states, axis=2).reshape(U, D * len(states))
         width = max(_MIN_BLOCK_WIDTH, _BLOCK_ELEMENTS // (self.n_models * self.n_components))
         row_weights = data.counts / data.n_samples
-        blocks = tuple((np.ascontiguousarray(columns[:, a:min(U, a + width)]), row_weights[a:a + width],
-                        slice(a, min(U, a + width))) for a in range(0, U, width))
+        blocks = tuple((np.ascontiguousarray(forward[:, a:a + width]), np.ascontiguousarray(backward[a:a + width]),
+                        row_weights[a:a + width], slice(a, min(U, a + width))) for a in range(0, U, width))
         with np.errstate(divide="ignore"):
             log_weights = np.log(row_weights)
-        prepared = _Blocks(data, blocks, slice(start, start + D + 1), slice(0, start + D), has_missing,
-                           data.state_present, trusted_sum_threshold(U), log_weights)
+        present = data.state_present[:, :len(states)]
+        threshold = trusted_sum_threshold(U) / _SMALLEST_TOTAL
+        prepared = _Blocks(data, blocks, has_missing, np.where(present, threshold, -1.0), log_weights)
         self._cache = prepared
         return prepared
 
-    def _coefficients(self, params: BatchParams, prep: _Blocks):
-        """Per component: log-odds and constant of log w_k C_k(x) as one (M*K, D+1) matrix, and log f(*)."""
+    def _coefficients(self, params: BatchParams, prep: _Blocks) -> _Coefficients:
+        """log w_k C_k(x) as one matrix product: log-odds (and missing terms) and a constant per component."""
         M, K, D = self.n_models, self.n_components, self.n_variables
         log_t = np.log(params.leaf.reshape(M * K, D, 2))
-        log_t0, log_t1 = log_t[:, :, 0], log_t[:, :, 1]
+        log_t0 = log_t[:, :, 0]
         log_w = self.component_log_weights(params.layers).ravel()      # (MK,), -inf for w_k = 0
-        # log w_k C_k(x) = log w_k + sum_d log theta_{k,d,0} + [x_d = 1] (log theta1 - log theta0)
-        coef = np.empty((M * K, D + 1))
-        np.subtract(log_t1, log_t0, out=coef[:, :D])
-        base = log_t0.sum(axis=1)
-        # w_k = 0: a finite stand-in for log 0 (BLAS kernels may multiply -inf by a padding 0); any
-        # real log w_k exceeds -1e300, so exp(-1e300 - peak) = 0 exactly as exp(-inf) would be
-        coef[:, D] = base + np.maximum(log_w, -1e300)
-        log_s = np.logaddexp(log_t0, log_t1)                           # log(theta0 + theta1), no overflow
+        log_s = np.logaddexp(log_t0, log_t[:, :, 1])                    # log(theta0 + theta1), no overflow
         log_zk = log_s.sum(axis=1) + log_w                              # log w_k C_k(*)
-        log_z = logsumexp(log_zk.reshape(M, K), axis=1)                 # log f(*), (M,)
-        if np.isneginf(log_z).any():  # before any -1e300 stand-in could be mistaken for a weight
-            m = int(np.flatnonzero(np.isneginf(log_z))[0])
+        top = log_zk.reshape(M, K).max(axis=1)
+        if np.isneginf(top).any():
+            m = int(np.flatnonzero(np.isneginf(top))[0])
             raise ValueError(f"every component weight of model {m} is 0 (a layer weight of 0 on every path); "
                              "the model is the zero function")
-        missing_coef = (log_s - log_t0) if prep.has_missing else None   # a missing x_d: log(theta0 + theta1)
-        return _Coefficients(log_t, log_w, base, coef, missing_coef, log_s, log_zk, log_z)
+        log_z = np.log(np.exp(log_zk.reshape(M, K) - top[:, None]).sum(axis=1)) + top     # log f(*), (M,)
+        # log w_k C_k(x) = log w_k + sum_d log theta_{k,d,0} + [x_d = 1] (log theta1 - log theta0)
+        #                  (+ [x_d missing] (log s - log theta0))
+        n_cols = prep.blocks[0][0].shape[0]
+        coef = np.empty((M * K, n_cols))
+        np.subtract(log_t[:, :, 1], log_t0, out=coef[:, :D])
+        if prep.has_missing:
+            np.subtract(log_s, log_t0, out=coef[:, D:2 * D])
+        base = log_t0.sum(axis=1)
+        # w_k = 0: a finite stand-in for log 0 (a BLAS kernel may multiply -inf by a padding 0); every
+        # real log w_k exceeds -1e300, so exp(-1e300 - shift) is 0 exactly as exp(-inf) would be
+        const = base + np.maximum(log_w, -1e300)
+        # the shift of each model: the largest log w_k C_k(x) over every x (each variable in its best state)
+        best = coef[:, D:2 * D] if prep.has_missing else np.maximum(coef[:, :D], 0.0)   # log s - log t0 >= both
+        shift = (const + best.sum(axis=1)).reshape(M, K).max(axis=1)
+        coef[:, -1] = const - np.repeat(shift, K)
+        return _Coefficients(log_t, log_w, base, coef, shift, log_s, log_zk - np.repeat(log_z, K), log_z)
 
-    def _block_forward(self, co: _Coefficients, prep: _Blocks, block) -> tuple:
-        """For one column block: exp(log w_k C_k(x) - peak(x)), their sum over k, and log f(x)."""
-        M, K, D = self.n_models, self.n_components, self.n_variables
-        columns = block[0]
-        a = co.coef @ columns[prep.forward]                              # (MK, u)
-        if co.missing_coef is not None:   # a missing x_d contributes log(theta0 + theta1)
-            a += co.missing_coef @ columns[:D]
-        a = a.reshape(M, K, -1)
+    def _block_forward(self, co: _Coefficients, block: tuple) -> tuple:
+        """For one column block: exp(log w_k C_k(x) - shift), their sum over k (f(x) / exp(shift)), log f(x).
+
+        The shift is the model's upper bound (no max over k per row, no subtraction pass); a block in
+        which some f(x) falls below ``_SMALLEST_TOTAL`` times it is redone with the max over k per row.
+        """
+        M, K = self.n_models, self.n_components
+        a = (co.coef @ block[0]).reshape(M, K, -1)
+        np.exp(a, out=a)
+        total = a.sum(axis=1)
+        if total.min() >= _SMALLEST_TOTAL:
+            return a, total, np.log(total) + co.shift[:, None]
+        a = (co.coef @ block[0]).reshape(M, K, -1)
         peak = a.max(axis=1, keepdims=True)
-        np.maximum(peak, -1e300, out=peak)   # every w_k = 0: f(x) = 0, reported by the caller
         a -= peak
         np.exp(a, out=a)
-        total = a.sum(axis=1)                                   # f(x) / exp(peak), (M, u)
-        with np.errstate(divide="ignore"):
-            log_f = np.log(total)
-        log_f += peak[:, 0, :]
-        return a, total, log_f
+        total = a.sum(axis=1)                                   # >= 1
+        return a, total, np.log(total) + peak[:, 0, :] + co.shift[:, None]
 
     def log_likelihood(self, params: BatchParams, data: CountedData) -> np.ndarray:
         """Mean log f(x_n) - log f(*) of every model, shape (M,): the normalised log-likelihood."""
@@ -273,18 +278,16 @@ class MixtureBatch:
         co = self._coefficients(params, prep)
         total = np.zeros(self.n_models)
         for block in prep.blocks:
-            *_, log_f = self._block_forward(co, prep, block)
-            with np.errstate(invalid="ignore"):   # a row of probability 0 gives -inf, as it should
-                total += log_f @ block[1]
+            total += self._block_forward(co, block)[2] @ block[2]
         return total - co.log_z
 
-    def _sums(self, params: BatchParams, data: CountedData):
+    def _sums(self, params: BatchParams, data: CountedData) -> tuple:
         """One pass over the data: log-likelihoods and the sums of responsibilities the gradients need.
 
-        Returns the coefficients, llh (M,), and S (M*K, D, 3): sum_n (count_n / N) r_k(x_n) over the
-        rows with x_d = 0, 1 and missing, plus the components whose sums were recomputed exactly
-        (``exact``: rows of S given instead as log S in ``log_exact``, and the log of the unweighted
-        total sum_n (count_n / N) C_k(x_n) / f(x_n) in ``log_q``).
+        Returns the coefficients, llh (M,), S (M*K, D, n_states): sum_n (count_n / N) r_k(x_n) over the
+        rows with x_d = 0, 1 (and missing), and the components ``exact`` whose sums were redone in log
+        space: for those, ``log_exact`` (F, D, 3) holds the log of the *unweighted* sums (C_k in
+        place of w_k C_k) and ``log_q`` (F,) the log of the unweighted total.
         """
         self.check(params)
         self._check_data(data)
@@ -292,45 +295,32 @@ class MixtureBatch:
         M, K, D = self.n_models, self.n_components, self.n_variables
         co = self._coefficients(params, prep)
         llh = np.zeros(M)
-        width = prep.backward.stop
-        sums = np.zeros((width, M * K))
-        log_f_rows = np.empty((M, data.rows.shape[0]))
+        sums: np.ndarray | None = None
+        log_f_blocks = []
         for block in prep.blocks:
-            e, total, log_f = self._block_forward(co, prep, block)
-            if not np.all(np.isfinite(log_f)):
-                m, n = np.argwhere(~np.isfinite(log_f))[0]
-                raise ValueError(f"distinct data row {block[2].start + n} has probability 0 under model {m} "
-                                 "(every component weight is 0); the gradient is undefined")
-            weights = block[1]                                  # count / N of every distinct row
-            llh += log_f @ weights
-            log_f_rows[:, block[2]] = log_f
-            e *= (weights / total)[:, None, :]                  # responsibilities r_k(x_n) times row weight
-            sums += block[0][prep.backward] @ e.reshape(M * K, -1).T
+            e, total, log_f = self._block_forward(co, block)
+            llh += log_f @ block[2]
+            log_f_blocks.append(log_f)
+            e *= (block[2] / total)[:, None, :]                  # responsibilities r_k(x_n) times row weight
+            part = e.reshape(M * K, -1) @ block[1]
+            sums = part if sums is None else sums + part
         llh -= co.log_z
-        S = np.zeros((M * K, D, 3))
-        S[:, :, 0] = sums[width - 2 * D:width - D].T
-        S[:, :, 1] = sums[width - D:].T
-        if prep.has_missing:
-            S[:, :, 2] = sums[:D].T
-        suspect = (S < prep.threshold) & prep.nonempty[None]
+        assert sums is not None   # there is at least one block
+        S = sums.reshape(M * K, D, -1)
+        suspect = S < prep.threshold                            # -1 where no row is in that state
         exact = np.flatnonzero(suspect.any(axis=(1, 2)) | np.isneginf(co.log_w))
         log_exact = log_q = None
         if exact.size:
-            log_exact, log_q = self._exact_sums(co, prep, exact, log_f_rows)
+            log_exact, log_q = self._exact_sums(co, prep, exact, np.concatenate(log_f_blocks, axis=1))
         return co, llh, S, exact, log_exact, log_q
 
-    def _exact_sums(self, co: _Coefficients, prep: _Blocks, rows: np.ndarray, log_f_rows: np.ndarray):
-        """For the components ``rows``: log of the *unweighted* sums sum_n (count_n/N) C_k(x_n)/f(x_n)
-        over each variable's states, (F, D, 3), and over all rows, (F,), by log-sum-exp (exact)."""
-        D = self.n_variables
-        data = prep.data
-        log_c = co.coef[rows, :D] @ data.ones_t + co.base[rows, None]        # log C_k(x_n), unweighted
-        if co.missing_coef is not None:
-            log_c += co.missing_coef[rows] @ data.missing_t
-        log_c -= log_f_rows[rows // self.n_components]
-        log_c += prep.log_weights
-        by_state = log_sums_by_state(log_c, data.states_t[:, :-1])
-        return by_state, logsumexp(log_c, axis=1)
+    def _exact_sums(self, co: _Coefficients, prep: _Blocks, rows: np.ndarray, log_f: np.ndarray) -> tuple:
+        """For the components ``rows``, by log-sum-exp: log sum_n (count_n/N) C_k(x_n) / f(x_n) over each
+        variable's states, (F, D, 3), and over all rows, (F,)."""
+        columns = np.hstack([block[0][:-1] for block in prep.blocks])    # [x_d = 1] (and [x_d missing])
+        log_c = co.coef[rows, :-1] @ columns                                # log C_k(x_n) - base_k
+        log_c += co.base[rows, None] - log_f[rows // self.n_components] + prep.log_weights
+        return scaled_log_sums(log_c, prep.data)
 
     def llh_and_log_grad(self, params: BatchParams, data: CountedData) -> tuple[np.ndarray, BatchParams]:
         """Mean log-likelihoods (M,) and the gradients with respect to the *log* of every weight.
@@ -339,22 +329,20 @@ class MixtureBatch:
         responsibilities of the components below it minus their share of f(*); for a
         leaf weight theta_{k,d,v}, the responsibility of k for the rows with x_d = v
         minus its share of f(*) times theta_{k,d,v} / (theta_{k,d,0} + theta_{k,d,1})
-        (rows with x_d missing count for both, times theta_{k,d,v} / (theta_{k,d,0} + theta_{k,d,1})).
+        (rows with x_d missing count for both values, times the same ratio).
         Every entry lies in [-1, 1] per component; it never overflows.
         """
         co, llh, S, exact, log_exact, log_q = self._sums(params, data)
         M, K, D = self.n_models, self.n_components, self.n_variables
         if exact.size:
-            S[exact] = np.exp(log_exact + co.log_w[exact, None, None])      # w_k = 0 gives 0
-        log_share = co.log_t - co.log_s[:, :, None]                  # log theta_v / s
-        log_rstar = co.log_zk - np.repeat(co.log_z, K)                # log r*_k, (MK,)
-        g = S[:, :, :2].copy()
-        if co.missing_coef is not None:
-            g += S[:, :, 2:] * np.exp(log_share)
-        g -= np.exp(log_rstar[:, None, None] + log_share)
-        at_all = S[:, 0, :].sum(axis=1)                              # sum_n r_k(x_n) (count-weighted)
-        contrib = np.where(self._pad, 0.0, (at_all - np.exp(log_rstar))[:, None])
-        g_layers = np.bincount(self.path.ravel(), contrib.ravel(), minlength=self.n_layer_weights + 1)[:-1]
+            S[exact] = np.exp(log_exact[:, :, :S.shape[2]] + co.log_w[exact, None, None])   # w_k = 0 gives 0
+        share = np.exp(co.log_t - co.log_s[:, :, None])              # theta_v / s
+        g = S[:, :, :2] - share * np.exp(co.log_rstar)[:, None, None]
+        if S.shape[2] == 3:
+            g += S[:, :, 2:] * share
+        lg = S[:, 0, :].sum(axis=1) - np.exp(co.log_rstar)           # sum_n r_k(x_n) - r*_k
+        g_layers = np.bincount(self._path_flat, np.repeat(lg, self.path.shape[1]),
+                               minlength=self.n_layer_weights + 1)[:-1]   # padding falls in the last bin
         return llh, BatchParams(g.reshape(M, K, D, 2), g_layers)
 
     def llh_and_grad(self, params: BatchParams, data: CountedData) -> tuple[np.ndarray, BatchParams]:
@@ -363,80 +351,83 @@ class MixtureBatch:
         Raises
         ------
         GradientOverflowError
-            If an entry does not fit in float64 (a weight below about 1e-308); the error names the
-            weight. :meth:`llh_and_log_grad` has no such limit.
+            If an entry, or one of its two terms, does not fit in float64 (a weight below about
+            1e-308); the error names the weight. :meth:`llh_and_log_grad` has no such limit.
         """
         co, llh, S, exact, log_exact, log_q = self._sums(params, data)
         M, K, D = self.n_models, self.n_components, self.n_variables
         leaf = params.leaf.reshape(M * K, D, 2)
-        log_rstar = co.log_zk - np.repeat(co.log_z, K)                # log r*_k, (MK,)
-        # leaves: d/dtheta_v = S_v / theta_v + S_missing / s - r* / s
-        with np.errstate(over="ignore", divide="ignore"):
-            g = S[:, :, :2] / leaf
-            if co.missing_coef is not None:
-                g += np.exp(np.log(S[:, :, 2]) - co.log_s)[:, :, None]
-            g -= np.exp(log_rstar[:, None] - co.log_s)[:, :, None]
-        # layers: d/du_j = [sum over the components k below u_j of (T_k - r*_k)] / u_j. Exact when every
-        # T_k is trusted (an r*_k that underflowed is then negligible); the others are redone in log space.
-        at_all = S[:, 0, :].sum(axis=1)
-        contrib = np.broadcast_to((at_all - np.exp(log_rstar))[:, None], self.path.shape).copy()
-        contrib[self._pad] = 0.0
-        if exact.size:
-            contrib[exact] = 0.0
-        summed = np.bincount(self.path.ravel(), contrib.ravel(), minlength=self.n_layer_weights + 1)[:-1]
+        rstar = np.exp(co.log_rstar)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            # leaves: d/dtheta_v = S_v / theta_v + S_missing / s - r*_k / s
+            g = S[:, :, :2] / leaf
+            part = co.log_rstar[:, None] - co.log_s
+            if S.shape[2] == 3:
+                g += np.exp(np.log(S[:, :, 2]) - co.log_s)[:, :, None]
+            g -= np.exp(part)[:, :, None]
+            # layers: d/du_j = [sum over the components k below u_j of (T_k - r*_k)] / u_j; exact while
+            # every T_k is trusted (an r*_k that underflowed is then negligible); the rest is redone below
+            at_all = S[:, 0, :].sum(axis=1)
+            lg = at_all - rstar
+            lg[exact] = 0.0
+            summed = np.bincount(self._path_flat, np.repeat(lg, self.path.shape[1]),
+                                 minlength=self.n_layer_weights + 1)[:-1]
             g_layers = summed / params.layers
-            tiny = (params.layers > 0) & (params.layers < 1.0 / np.finfo(np.float64).max)
-            if tiny.any():   # the difference may fit where its terms (up to 1 / u_j) do not: refuse
-                largest = np.maximum(at_all, np.exp(log_rstar))[:, None] * ~self._pad
-                bound = np.bincount(self.path.ravel(), np.broadcast_to(largest, self.path.shape).ravel(),
-                                    minlength=self.n_layer_weights + 1)[:-1]
-                g_layers[tiny & np.isinf(bound / params.layers)] = np.inf
+            tiny = params.layers < 1.0 / np.finfo(np.float64).max
+            if tiny.any():      # a difference may fit where its terms (up to 1 / u_j) do not: refuse it
+                largest = np.repeat(np.maximum(at_all, rstar), self.path.shape[1])
+                bound = np.bincount(self._path_flat, largest, minlength=self.n_layer_weights + 1)[:-1]
+                g_layers[tiny & (params.layers > 0) & np.isinf(bound / params.layers)] = np.inf
+                g_layers[params.layers == 0] = 0.0   # only components with w_k = 0, redone below, sit there
         if exact.size:
-            g_layers[params.layers == 0] = 0.0     # only components with w_k = 0 (redone below) sit there
-            terms = np.zeros(self.path.shape)
-            self._exact_plain(co, params.layers, exact, log_exact, log_q, g, terms)
-            terms[self._pad] = 0.0
-            g_layers += np.bincount(self.path.ravel(), terms.ravel(), minlength=self.n_layer_weights + 1)[:-1]
+            terms = self._exact_plain(co, params.layers, exact, log_exact, log_q, g)
+            g_layers += np.bincount(self.path[exact].ravel(), terms.ravel(), minlength=self.n_layer_weights + 1)[:-1]
         self._check_finite(g, g_layers, params)
         return llh, BatchParams(g.reshape(M, K, D, 2), g_layers)
 
     def _exact_plain(self, co: _Coefficients, layers: np.ndarray, rows: np.ndarray, log_exact: np.ndarray,
-                     log_q: np.ndarray, g: np.ndarray, terms: np.ndarray) -> None:
-        """Overwrite the plain-gradient entries of the components ``rows`` with log-space forms.
+                     log_q: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The plain-gradient entries of the components ``rows`` in log-space form (leaves: into ``g``).
 
         Leaf: w_k S'_v / theta_v + w_k S'_missing / s - r*_k / s, with S' the unweighted sums.
         Layer u_j on k's path: (product of the other weights on the path) (Q_k - C_k(*) / f(*)),
-        Q_k the unweighted total; exact also when u_j = 0.
+        Q_k the unweighted total: exact also when u_j = 0. Returns the layer terms, (F, depth).
         """
-        K = self.n_components
         log_w = co.log_w[rows]
-        log_rstar = co.log_zk[rows] - co.log_z[rows // K]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             data_term = np.exp(log_exact[:, :, :2] + log_w[:, None, None] - co.log_t[rows])
-            if co.missing_coef is not None:
-                data_term += np.exp(log_exact[:, :, 2] + log_w[:, None] - co.log_s[rows])[:, :, None]
-            data_term -= np.exp(log_rstar[:, None] - co.log_s[rows])[:, :, None]
-            g[rows] = data_term
-            log_u = np.append(np.log(layers), 0.0)[self.path[rows]]
-            others = exclusive_log_sums(log_u)                              # log prod of the other weights
-            log_cstar = co.log_s[rows].sum(axis=1) - co.log_z[rows // K]    # log C_k(*) / f(*)
-            terms[rows] = np.exp(others + log_q[:, None]) - np.exp(others + log_cstar[:, None])
+            data_term += np.exp(log_exact[:, :, 2] + log_w[:, None] - co.log_s[rows])[:, :, None]
+            g[rows] = data_term - np.exp(co.log_rstar[rows, None] - co.log_s[rows])[:, :, None]
+            others = exclusive_log_sums(np.append(np.log(layers), 0.0)[self.path[rows]])
+            log_cstar = co.log_s[rows].sum(axis=1) - co.log_z[rows // self.n_components]   # log C_k(*) / f(*)
+            terms = np.exp(others + log_q[:, None]) - np.exp(others + log_cstar[:, None])
+        terms[self.path[rows] == self.n_layer_weights] = 0.0
+        return terms
 
     def _check_finite(self, g: np.ndarray, g_layers: np.ndarray, params: BatchParams) -> None:
+        hint = ("does not fit in float64 (it is about 1 / weight); use llh_and_log_grad (the gradient with "
+                "respect to log weights) or keep weights above 1e-300")
         if not np.all(np.isfinite(g)):
-            mk, d, v = np.argwhere(~np.isfinite(g))[0]
-            m, k = divmod(int(mk), self.n_components)
-            raise GradientOverflowError(
-                f"the gradient with respect to leaf weight theta[m={m}, k={k}, d={d}, v={v}] = "
-                f"{float(params.leaf[m, k, d, v])!r} does not fit in float64 (about 1 / weight); "
-                "use llh_and_log_grad (the gradient with respect to log weights) or keep weights above 1e-300")
+            mk, d, v = (int(i) for i in np.argwhere(~np.isfinite(g))[0])
+            m, k = divmod(mk, self.n_components)
+            raise GradientOverflowError(f"the gradient with respect to leaf weight theta[m={m}, k={k}, d={d}, "
+                                        f"v={v}] = {float(params.leaf[m, k, d, v])!r} {hint}")
         if not np.all(np.isfinite(g_layers)):
             i = int(np.flatnonzero(~np.isfinite(g_layers))[0])
-            raise GradientOverflowError(
-                f"the gradient with respect to layer weight {self.layer_name(i)} = {float(params.layers[i])!r} "
-                "does not fit in float64 (about 1 / weight); use llh_and_log_grad (the gradient with "
-                "respect to log weights) or keep weights above 1e-300")
+            raise GradientOverflowError(f"the gradient with respect to layer weight {self.layer_name(i)} = "
+                                        f"{float(params.layers[i])!r} {hint}")
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """What depends on the data alone (``MixtureBatch._prepare``)."""
+
+    data: CountedData
+    blocks: tuple             # per column block: (forward (rows, u), backward (u, D * n_states), weights, slice)
+    has_missing: bool
+    threshold: np.ndarray     # (D, n_states): a sum of responsibilities below this is recomputed exactly;
+                              # -1 where no row with a positive count is in that state (the sum is 0)
+    log_weights: np.ndarray   # (U,) log(count / N)
 
 
 @dataclass(frozen=True)
@@ -444,8 +435,8 @@ class _Coefficients:
     log_t: np.ndarray          # (MK, D, 2) log theta
     log_w: np.ndarray          # (MK,) log w_k (-inf for w_k = 0)
     base: np.ndarray           # (MK,) sum_d log theta_{k,d,0}
-    coef: np.ndarray           # (MK, D + 1) log-odds, then base + log w_k
-    missing_coef: np.ndarray | None   # (MK, D) log s - log theta0, if some value is missing
+    coef: np.ndarray           # (MK, D [+ D] + 1) log-odds, [missing terms,] base + log w_k - shift
+    shift: np.ndarray          # (M,) an upper bound of log w_k C_k(x) over k and x
     log_s: np.ndarray          # (MK, D) log(theta0 + theta1)
-    log_zk: np.ndarray         # (MK,) log w_k C_k(*)
+    log_rstar: np.ndarray      # (MK,) log r*_k = log w_k C_k(*) / f(*)
     log_z: np.ndarray          # (M,) log f(*)

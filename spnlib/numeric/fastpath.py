@@ -32,9 +32,8 @@ from spnlib.numeric.logspace import (
     GradientOverflowError,
     check_leaf_weights,
     exclusive_log_sums,
-    log_sums_by_state,
     logsumexp,
-    trusted_sum_threshold,
+    scaled_log_sums,
 )
 from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
 from spnlib.structure.decomposition import Decomposition
@@ -134,9 +133,9 @@ class FactorisedMixture:
         self._check_data(data)
         log_t = np.log(np.asarray(params.leaf, dtype=np.float64))
         log_s = np.logaddexp(log_t[:, :, 0], log_t[:, :, 1])          # log(theta0 + theta1)
-        log_c = log_t[:, :, 0] @ data.zeros_t + log_t[:, :, 1] @ data.ones_t   # log C_k(x), (K, U)
-        if data.has_missing:   # a missing x_d contributes theta0 + theta1
-            log_c += log_s @ data.missing_t
+        n = 3 if data.has_missing else 2      # a missing x_d contributes theta0 + theta1
+        by_state = np.concatenate([log_t[:, :, 0], log_t[:, :, 1], log_s][:n], axis=1)
+        log_c = by_state @ data.indicators_t[:n * self.n_variables]     # log C_k(x), (K, U)
         with np.errstate(divide="ignore"):
             log_u = np.append(np.log(np.concatenate(params.layers)), 0.0)[self._path]   # (K, L)
         log_w = log_u.sum(axis=1)
@@ -179,20 +178,8 @@ class FactorisedMixture:
                              "weight is 0); the gradient is undefined")
         with np.errstate(divide="ignore"):
             rho = fw.log_c - fw.log_f + np.log(data.counts / data.n_samples)   # log of C_k(x_n) c_n / (N f(x_n))
-        peak = rho.max(axis=1, keepdims=True)
-        q = np.exp(rho - peak)                                          # each component scaled by its maximum
-        cols = [data.zeros, data.ones] + ([data.missing] if data.has_missing else [])
-        sums = np.stack([q @ c for c in cols], axis=2)                  # (K, D, 2 or 3)
-        totals = q.sum(axis=1)
-        with np.errstate(divide="ignore"):
-            log_sums = np.log(sums) + peak[:, :, None]
-            log_totals = np.log(totals) + peak[:, 0]
-        states = data.states_t[:, :-1]
-        present = data.state_present[:, :sums.shape[2]]
-        redo = np.flatnonzero(((sums < trusted_sum_threshold(len(data.counts))) & present).any(axis=(1, 2)))
-        if redo.size:                        # an extreme weight: redo these components' sums exactly
-            log_sums[redo] = log_sums_by_state(rho[redo], states)[:, :, :sums.shape[2]]
-            log_totals[redo] = logsumexp(rho[redo], axis=1)
+        # the sums over each variable's states, each component scaled by its own maximum (exact)
+        log_sums, log_totals = scaled_log_sums(rho, data)
         lw = fw.log_w[:, None]
         with np.errstate(over="ignore", invalid="ignore"):
             # d/dtheta_{k,d,v} = w_k [S_v / theta_v + S_missing / s] - w_k C_k(*) / (s f(*))

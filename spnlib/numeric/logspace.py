@@ -4,7 +4,8 @@
 (:mod:`spnlib.numeric.batched`, :mod:`spnlib.numeric.fastpath`) and the general evaluator's
 grouped leaf sums form most of their sums in plain float64 and use the rest of this module where
 that could lose precision: a sum whose terms may have underflowed (:func:`trusted_sum_threshold`)
-is recomputed with one shift per variable and state (:func:`log_sums_by_state`); the derivative
+is recomputed with one shift per variable and state (:func:`log_sums_by_state`, used by
+:func:`scaled_log_sums`, which scales each component by its own maximum first); the derivative
 of a product of weights with respect to one of them is a sum of the *other* logs
 (:func:`exclusive_log_sums`, exact for a weight of 0); a plain gradient that does not fit in
 float64 is refused by name (:class:`GradientOverflowError`).
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from spnlib.data.counted import CountedData
+
 __all__ = ["logsumexp", "logsumexp_inplace", "GradientOverflowError", "trusted_sum_threshold",
-           "log_sums_by_state", "exclusive_log_sums", "check_leaf_weights"]
+           "log_sums_by_state", "scaled_log_sums", "exclusive_log_sums", "check_leaf_weights"]
 
 _GUARD = 1e13
 """A sum of U non-negative terms, each of which may have underflowed (an error below the smallest
@@ -54,7 +57,7 @@ def trusted_sum_threshold(n_rows: int) -> float:
     return float(n_rows) * float(np.finfo(np.float64).tiny) * _GUARD
 
 
-def log_sums_by_state(log_terms: np.ndarray, states_t: np.ndarray) -> np.ndarray:
+def log_sums_by_state(log_terms: np.ndarray, states_t: np.ndarray, which: np.ndarray | None = None) -> np.ndarray:
     """log sum_{n: x_{n,d} in state s} exp(log_terms[f, n]), exactly, for every f, d and s.
 
     Parameters
@@ -62,20 +65,58 @@ def log_sums_by_state(log_terms: np.ndarray, states_t: np.ndarray) -> np.ndarray
     log_terms : ndarray, shape (F, U)
     states_t : ndarray, shape (D, U)
         0, 1, or 2 for a missing value (:attr:`CountedData.states_t` without its last column).
+    which : ndarray of bool, shape (F, D, 3), optional
+        Compute only these entries (the others are left NaN); default all.
 
     Returns
     -------
     ndarray, shape (F, D, 3)
         One shift per (f, d, s), so no term that matters underflows; -inf for an empty set.
     """
-    F = log_terms.shape[0]
-    D = states_t.shape[0]
-    out = np.empty((F, D, 3))
-    masks = [states_t == s for s in range(3)]
-    for f in range(F):                       # (D, U) at a time: this path is for rare, extreme weights
-        for s, mask in enumerate(masks):
-            out[f, :, s] = logsumexp(np.where(mask, log_terms[f], -np.inf), axis=1)
+    F, D = log_terms.shape[0], states_t.shape[0]
+    out = np.full((F, D, 3), np.nan)
+    wanted = np.ones((F, D, 3), dtype=bool) if which is None else which
+    for d in range(D):                       # the rows of one state of one variable at a time
+        for s in range(3):
+            rows = wanted[:, d, s]
+            if not rows.any():
+                continue
+            subset = log_terms[rows][:, states_t[d] == s]
+            out[rows, d, s] = logsumexp(subset, axis=1) if subset.shape[1] else -np.inf
     return out
+
+
+def scaled_log_sums(log_terms: np.ndarray, data: CountedData) -> tuple[np.ndarray, np.ndarray]:
+    """log sum_n exp(log_terms[f, n]) over each variable's states, and over all rows, exactly.
+
+    Each row f is scaled by its own maximum and summed by one matrix product with the data's
+    indicator columns; the few sums so small that terms which underflowed could matter (below
+    :func:`trusted_sum_threshold`) are redone by :func:`log_sums_by_state`.
+
+    Parameters
+    ----------
+    log_terms : ndarray, shape (F, U)
+        Finite or -inf, one column per distinct row of ``data``; every row has a finite entry.
+
+    Returns
+    -------
+    log_sums : ndarray, shape (F, D, 3)
+        For the states x_d = 0, 1, missing (-inf where no row is in that state).
+    log_totals : ndarray, shape (F,)
+    """
+    F, D = log_terms.shape[0], data.n_variables
+    n = 3 if data.has_missing else 2
+    peak = log_terms.max(axis=1, keepdims=True)
+    q = np.exp(log_terms - peak)                                  # the largest term of each row is 1
+    sums = (q @ data.indicators_t[:n * D].T).reshape(F, n, D).transpose(0, 2, 1)
+    log_sums = np.full((F, D, 3), -np.inf)
+    with np.errstate(divide="ignore"):
+        log_sums[:, :, :n] = np.log(sums) + peak[:, :, None]
+    suspect = np.zeros((F, D, 3), dtype=bool)
+    suspect[:, :, :n] = (sums < trusted_sum_threshold(len(data.counts))) & data.state_present[:, :n]
+    if suspect.any():
+        log_sums[suspect] = log_sums_by_state(log_terms, data.states_t[:, :-1], suspect)[suspect]
+    return log_sums, np.log(q.sum(axis=1)) + peak[:, 0]
 
 
 def exclusive_log_sums(a: np.ndarray) -> np.ndarray:

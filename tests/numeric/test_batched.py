@@ -130,3 +130,21 @@ def test_refusals_name_the_weight():
     p.layers[4] = 0.0           # a zero layer weight is fine: component 0 of model 1 has weight 0
     llh, g = batch.llh_and_grad(p, data)
     assert np.all(np.isfinite(llh)) and np.all(np.isfinite(g.layers)) and np.all(g.leaf[1, 0] == 0)
+
+
+def faithful_reference() -> np.ndarray:
+    """The faithful protocol's curves before the exactness rewrite, (3, 500); provenance in the file."""
+    from pathlib import Path
+    lines = (Path(__file__).with_name("faithful_curves_879c929.csv").read_text().splitlines())
+    rows = [line.split(",") for line in lines if line and not line.startswith(("#", "iteration"))]
+    return np.array([[float(v) for v in r[1:]] for r in rows]).T
+
+
+def test_the_faithful_protocol_curves_stay_within_roundoff_of_the_recorded_ones(nltcs_train):
+    """The released protocol (L = 1, 2, 3, 500 iterations) through MixtureBatch, against its curves as
+    recorded before the fast paths were made exact and faster: the change is round-off only."""
+    from spnlib.experiment.protocols import get_protocol, run_protocol
+    from spnlib.tolerances import ROUNDOFF
+    curves = run_protocol(get_protocol("released"), CountedData.from_array(nltcs_train), (1, 2, 3)).train
+    assert np.array_equal(curves[:, 0], curves[:, 1])            # the two runs are one
+    assert np.max(np.abs(curves[:, 0] - faithful_reference())) <= ROUNDOFF

@@ -24,6 +24,7 @@ from spnlib.numeric.logspace import (
     GradientOverflowError,
     exclusive_log_sums,
     log_sums_by_state,
+    scaled_log_sums,
     trusted_sum_threshold,
 )
 from spnlib.structure.decomposition import random_decomposition, released, shallow
@@ -47,6 +48,34 @@ def test_log_sums_by_state_equals_brute_force():
                 sel = log_terms[f, states[d] == s]
                 want = -np.inf if sel.size == 0 else sel.max() + np.log(np.sum(np.exp(sel - sel.max())))
                 assert got[f, d, s] == pytest.approx(want, rel=1e-14) or (want == got[f, d, s] == -np.inf)
+
+
+def test_log_sums_by_state_computes_only_what_is_asked():
+    rng = np.random.default_rng(1)
+    log_terms = rng.uniform(-50, 0, (2, 30))
+    states = rng.integers(0, 3, (3, 30))
+    which = np.zeros((2, 3, 3), dtype=bool)
+    which[1, 2, 0] = which[0, 0, 2] = True
+    got = log_sums_by_state(log_terms, states, which)
+    full = log_sums_by_state(log_terms, states)
+    np.testing.assert_array_equal(got[which], full[which])
+    assert np.all(np.isnan(got[~which]))
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.3])
+def test_scaled_log_sums_equal_brute_force_even_across_2000_nats(missing):
+    rng = np.random.default_rng(2)
+    X = random_data(rng, 60, 4, missing)
+    data = CountedData.from_array(X)
+    U = len(data.counts)
+    log_terms = rng.uniform(-5, 0, (3, U))
+    log_terms[1, data.rows[:, 2] == 1] -= 2000.0     # one state of one variable far below the rest
+    log_terms[2, 0] = -np.inf
+    got, totals = scaled_log_sums(log_terms, data)
+    want = log_sums_by_state(log_terms, data.states_t[:, :-1])
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    np.testing.assert_allclose(totals, logsumexp(log_terms, axis=1), rtol=1e-14)
+    assert got[1, 2, 1] < -1990
 
 
 def test_exclusive_log_sums_leave_one_out_and_keep_minus_infinity():
@@ -262,7 +291,7 @@ def test_a_zero_leaf_weight_is_refused_with_the_reason():
 def test_no_component_recomputed_at_ordinary_weights(nltcs, monkeypatch):
     """The exact recomputation costs nothing on the book's runs: it never triggers at sane weights."""
     calls = []
-    monkeypatch.setattr("spnlib.numeric.batched.log_sums_by_state", lambda *a: calls.append(1))
+    monkeypatch.setattr("spnlib.numeric.batched.scaled_log_sums", lambda *a: calls.append(1))
     rng = np.random.default_rng(4)
     decs = [released(L) for L in (1, 2, 3, 4)]
     batch = MixtureBatch(decs, 16)
@@ -273,3 +302,41 @@ def test_no_component_recomputed_at_ordinary_weights(nltcs, monkeypatch):
     batch.llh_and_log_grad(p, nltcs)
     assert not calls
     assert logsumexp(np.array([-np.inf]), axis=0) == -np.inf
+
+
+def test_column_blocks_and_the_per_row_shift_at_extreme_weights(monkeypatch):
+    """Many column blocks, and the forward pass's fallback to a per-row shift (every row far below the
+    bound of its model: variable 0 is always 0 in the data while theta_{k,0,1} / theta_{k,0,0} = 1e300)."""
+    import spnlib.numeric.batched as batched
+    monkeypatch.setattr(batched, "_BLOCK_ELEMENTS", 1)      # blocks of 16 distinct rows
+    monkeypatch.setattr(batched, "_MIN_BLOCK_WIDTH", 16)
+    calls = []
+    original = batched.MixtureBatch._block_forward
+
+    def counting(self, co, block):
+        calls.append(float((np.exp(co.coef @ block[0]).reshape(self.n_models, self.n_components, -1)
+                            .sum(axis=1)).min()))
+        return original(self, co, block)
+
+    monkeypatch.setattr(batched.MixtureBatch, "_block_forward", counting)
+    redone = []
+    exact_sums = batched.MixtureBatch._exact_sums
+    monkeypatch.setattr(batched.MixtureBatch, "_exact_sums", lambda self, co, prep, rows, log_f: (
+        redone.append(len(rows)), exact_sums(self, co, prep, rows, log_f))[1])
+    rng = np.random.default_rng(6)
+    dec = released(2, 4)
+    X = random_data(rng, 150, 6, 0.1)
+    X[:, 0] = 0
+    data = CountedData.from_array(X)
+    leaf = 10.0 ** rng.uniform(-100, 100, (4, 6, 2))
+    leaf[:, 0] = (1e-150, 1e150)
+    leaf[3, 1:] = 1e-200                                    # C4 is negligible everywhere: redone exactly
+    params = MixtureParams(leaf, tuple(10.0 ** rng.uniform(-50, 50, n) for n in dec.layer_sizes))
+    assert len(MixtureBatch(dec, 6)._prepare(data).blocks) > 3
+    ref = reference(dec.paths, params.leaf, params.layers, data.rows, data.counts)
+    for log in (False, True):
+        llh, g = batch_grad(dec, params, data, log=log)
+        assert llh == pytest.approx(ref.llh, rel=RTOL_EXACT)
+        assert largest_error(g, ref, log=log) <= RTOL_EXACT
+    assert min(calls) < batched._SMALLEST_TOTAL          # the fallback ran
+    assert redone and min(redone) > 0                    # and components were redone across blocks
