@@ -8,33 +8,35 @@ are compared first. Also timed: the fast path at an extreme weight (one leaf pai
 where one component's sums are redone exactly in log space) and the faithful Fig. 3 batch
 (six models, released L = 1, 2, 3, two runs each).
 
-Cost of making the fast paths exact at extreme weights (issue 16) and the cheaper forward pass
-(issue 15), measured on the development machine (2 cores shared with other jobs, load 10-19, so
+Cost of making the fast paths exact at extreme weights (issue 16) and of the cheaper forward pass
+(issue 15), measured on the development machine (2 cores shared with other jobs, load 11-15, so
 absolute times are inflated) as *paired* medians: the code before (commit 879c929) and after ran
-in two worker processes that alternated short bursts of 40 calls, 10 rounds; ratio = median over
-rounds of after / before, [quartiles]:
+in two worker processes that alternated bursts of 40 calls (3 for the protocol), 16 rounds; the
+ratio is the median over rounds of after / before, [quartiles]:
 
-=================================================  ========  ========  ==================
-call (NLTCS train, 2,671 distinct rows)            before    after     after / before
-=================================================  ========  ========  ==================
-MixtureBatch, 1 model (released L = 3), gradient   0.174 ms  0.233 ms  1.09 [1.06, 1.36]
-... the same, gradient w.r.t. log weights          0.216 ms  0.182 ms  0.93 [0.90, 0.98]
-... the same, log-likelihood only                  0.098 ms  0.088 ms  0.91 [0.90, 0.93]
-MixtureBatch, 6 models (Fig. 3 batch), gradient    0.721 ms  0.852 ms  1.06 [1.05, 1.08]
-... the same, log-gradient                         0.728 ms  0.759 ms  1.01 [0.98, 1.07]
-... the same, log-likelihood only                  0.437 ms  0.353 ms  0.83 [0.81, 0.84]
-FactorisedMixture, 1 model, gradient               0.344 ms  0.392 ms  1.21 [1.16, 1.27]
-faithful protocol, 500 iterations, 6 models        1417 ms   1416 ms   1.06 [0.98, 1.07]
-=================================================  ========  ========  ==================
+===================================================  =========  =========  ==================
+call (NLTCS train, 2,671 distinct rows)              before     after      after / before
+===================================================  =========  =========  ==================
+MixtureBatch, 1 model (released L = 3), gradient     0.153 ms   0.160 ms   1.05 [1.03, 1.06]
+... the same, gradient w.r.t. log weights            0.150 ms   0.148 ms   0.98 [0.98, 1.00]
+... the same, log-likelihood only                    0.096 ms   0.088 ms   0.92 [0.92, 0.93]
+MixtureBatch, 6 models (the Fig. 3 batch), gradient  0.694 ms   0.744 ms   1.06 [1.01, 1.12]
+... the same, log-gradient                           0.690 ms   0.710 ms   1.02 [1.00, 1.05]
+... the same, log-likelihood only                    0.409 ms   0.332 ms   0.82 [0.80, 0.83]
+FactorisedMixture, 1 model, gradient                 0.307 ms   0.387 ms   1.26 [1.22, 1.27]
+general evaluator, 1 model, gradient                 10.6 ms    12.2 ms    1.03 [1.00, 1.14]
+faithful protocol, 500 iterations, 6 models          775 ms     800 ms     1.02 [0.99, 1.07]
+===================================================  =========  =========  ==================
 
 Where the time went: the exact gradient needs the sums over the rows with x_d = 0 *and* over those
 with x_d = 1 (2D columns in the backward product instead of D + 1: about +70 us of ~750 us for the
-Fig. 3 batch); the forward pass no longer takes a max over the components of every row and no
-longer subtracts it (the shift is one upper bound per model, folded into the matrix product), which
-paid for it: against the same exact code with the per-row max, the gradient is 0.87-0.91x and the
-log-likelihood 0.77-0.87x the time, the faithful protocol 0.83x. FactorisedMixture is the
-plainer check of the fast path and forms every term in log space; MixtureBatch stays about 2.5x
-faster for one model.
+Fig. 3 batch). The forward pass no longer takes a max over the components of every row nor
+subtracts it (the shift is one upper bound per model, folded into the matrix product), which paid
+for that: against the same exact code with the per-row max, the gradient takes 0.87-0.91x, the
+log-likelihood 0.77-0.87x and the faithful protocol 0.83x the time. At an extreme weight only the
+affected sums are redone (one leaf pair at (1e-300, 1e300): ~4x an ordinary call, not 250x).
+FactorisedMixture, the plainer check of the fast path, forms every term in log space; MixtureBatch
+is about 2.5x faster than it for one model.
 """
 from __future__ import annotations
 

@@ -1,44 +1,36 @@
-"""The fast path: factorised mixtures evaluated together, one set of matrix products for a whole batch.
+"""The fast path: mixtures of factorised components, one or many, in one set of matrix products.
 
-A training run of the paper's experiment is hundreds of small evaluations of one mixture of
-fully factorised components. A :class:`MixtureBatch` stacks M such models (several depths,
-seeds or learning rates over the same data; M = 1 is fine) so that one iteration of all of them
-costs a few matrix products over the *distinct* rows of the data, and computes the gradient of
-each model's mean log-likelihood with respect to its own parameters. The models may have
-different decompositions (depths, shapes) but the same number K of components and D of variables.
-This is the library's fast path; :class:`~spnlib.numeric.fastpath.FactorisedMixture` is a second,
-plainer implementation of the same model (one model at a time), kept to check this one.
+A :class:`MixtureBatch` stacks M mixtures of K fully factorised components over the same D binary
+variables (several depths, seeds or learning rates; M = 1 is fine; the decompositions may differ)
+so that one iteration of all of them costs a few matrix products over the *distinct* rows of the
+data, and computes each model's mean log-likelihood and its gradient. The plainer one-model
+:class:`~spnlib.numeric.fastpath.FactorisedMixture` computes the same and checks this one.
 
-**Exactness.** Every value and gradient is exact to about 1e-12 relative (relative to the larger
-of a gradient's two terms, the data term and the partition-function term) for *any* finite
-weights > 0, from 1e-300 to 1e300 and beyond, or refused with an error naming the weight:
+**Exact for any weights > 0** (1e-300 to 1e300 and beyond: about 1e-12 relative to the larger of a
+gradient's two terms, the data term and the partition term), or refused with an error naming the weight:
 
-* values are log-space throughout: log C_k(x) is a matrix product of the log-odds
-  log theta_{k,d,1} - log theta_{k,d,0} with the D data columns, f(x) a log-sum-exp over k;
+* log C_k(x) is a product of the log-odds log(theta_{k,d,1} / theta_{k,d,0}) with the D data
+  columns, shifted by one upper bound per model folded into the product; f(x) sums exp over k;
   log(theta_0 + theta_1) is a ``logaddexp``;
-* gradients are built from responsibilities r_k(x) = w_k C_k(x) / f(x) summed over the rows
-  with x_d = 0 and with x_d = 1 *separately* (never one as the total minus the other, which
-  cancels when a leaf's weights are skewed);
-* a sum of responsibilities so small that terms which underflowed could matter (below about
-  ``U * 2.2e-308 * 1e13 * 2^200`` for U distinct rows) is recomputed for its component by a
-  sum with that component's own scale, and entries still too small by a log-sum-exp per variable
-  and state (:func:`~spnlib.numeric.logspace.scaled_log_sums`); this costs nothing unless some
-  weight is extreme;
-* partition terms r*_k / s_{k,d} and the terms of a weight whose responsibilities were
-  recomputed are formed in log space; a plain gradient that does not fit in float64 (a weight
-  below about 1e-308) raises :class:`GradientOverflowError` naming the weight, while
-  :meth:`MixtureBatch.llh_and_log_grad` (gradients with respect to log weights, always in
-  [-1, 1] per component) still works.
+* the responsibilities r_k(x) = w_k C_k(x) / f(x) are summed over the rows with x_d = 0 and with
+  x_d = 1 *separately* (one as the total minus the other cancels when a leaf's weights are skewed);
+* a sum so small that terms which underflowed could matter is redone with its component's own
+  scale, and if still too small per variable and state (:func:`~spnlib.numeric.logspace.scaled_log_sums`):
+  nothing is redone at ordinary weights;
+* partition terms and redone terms are formed in log space; a plain gradient whose terms do not fit
+  in float64 (a weight below ~1e-308) raises :class:`~spnlib.numeric.logspace.GradientOverflowError`;
+  :meth:`MixtureBatch.llh_and_log_grad` (d llh / d log v, in [-1, 1] per component) has no such limit.
 
-A leaf weight of exactly 0 is refused (the log-odds are undefined); the general evaluator
-accepts it. A layer weight of 0 is accepted (its gradient is computed from the other weights on
-the path). The tests check everything against the general evaluator and a 40-digit mpmath reference.
+A leaf weight of 0 is refused (its log-odds are undefined; the general evaluator accepts it); a layer
+weight of 0 is accepted. The tests check all this against the general evaluator and a 40-digit
+mpmath reference.
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +51,8 @@ __all__ = ["BatchParams", "MixtureBatch", "GradientOverflowError"]
 _BLOCK_ELEMENTS = 1 << 17
 """Work-array size (elements) per column block: about 1 MB of float64, to stay in cache."""
 _MIN_BLOCK_WIDTH = 256
+_INV_MAX = 1.0 / np.finfo(np.float64).max
+"""Below this a weight's plain gradient terms (up to 1 / weight) may not fit in float64."""
 _SMALLEST_TOTAL = 2.0 ** -200
 """The forward pass shifts log w_k C_k(x) by an upper bound over all x (no max over k per row), so
 f(x) / exp(shift) can be small; a block where it falls below this is redone with a per-row shift.
@@ -358,13 +352,15 @@ class MixtureBatch:
         M, K, D = self.n_models, self.n_components, self.n_variables
         leaf = params.leaf.reshape(M * K, D, 2)
         rstar = np.exp(co.log_rstar)
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        # every weight >= 1e-300: no entry can overflow (each term is at most K / weight), nothing to silence
+        ordinary = leaf.min() >= 1e-300 and (params.layers.size == 0 or params.layers.min() >= 1e-300)
+        with nullcontext() if ordinary else np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             # leaves: d/dtheta_v = S_v / theta_v + S_missing / s - r*_k / s
             g = S[:, :, :2] / leaf
-            part = co.log_rstar[:, None] - co.log_s
             if S.shape[2] == 3:
-                g += np.exp(np.log(S[:, :, 2]) - co.log_s)[:, :, None]
-            g -= np.exp(part)[:, :, None]
+                with np.errstate(divide="ignore"):                  # no row missing x_d: log 0
+                    g += np.exp(np.log(S[:, :, 2]) - co.log_s)[:, :, None]
+            g -= np.exp(co.log_rstar[:, None] - co.log_s)[:, :, None]
             # layers: d/du_j = [sum over the components k below u_j of (T_k - r*_k)] / u_j; exact while
             # every T_k is trusted (an r*_k that underflowed is then negligible); the rest is redone below
             at_all = S[:, 0, :].sum(axis=1)
@@ -373,8 +369,8 @@ class MixtureBatch:
             summed = np.bincount(self._path_flat, np.repeat(lg, self.path.shape[1]),
                                  minlength=self.n_layer_weights + 1)[:-1]
             g_layers = summed / params.layers
-            tiny = params.layers < 1.0 / np.finfo(np.float64).max
-            if tiny.any():      # a difference may fit where its terms (up to 1 / u_j) do not: refuse it
+            tiny = params.layers < _INV_MAX
+            if not ordinary and tiny.any():   # a difference may fit where its terms (up to 1 / u_j) do not
                 largest = np.repeat(np.maximum(at_all, rstar), self.path.shape[1])
                 bound = np.bincount(self._path_flat, largest, minlength=self.n_layer_weights + 1)[:-1]
                 g_layers[tiny & (params.layers > 0) & np.isinf(bound / params.layers)] = np.inf
@@ -405,17 +401,14 @@ class MixtureBatch:
         return terms
 
     def _check_finite(self, g: np.ndarray, g_layers: np.ndarray, params: BatchParams) -> None:
-        hint = ("does not fit in float64 (it is about 1 / weight); use llh_and_log_grad (the gradient with "
-                "respect to log weights) or keep weights above 1e-300")
         if not np.all(np.isfinite(g)):
             mk, d, v = (int(i) for i in np.argwhere(~np.isfinite(g))[0])
             m, k = divmod(mk, self.n_components)
-            raise GradientOverflowError(f"the gradient with respect to leaf weight theta[m={m}, k={k}, d={d}, "
-                                        f"v={v}] = {float(params.leaf[m, k, d, v])!r} {hint}")
+            raise GradientOverflowError.for_weight(f"leaf weight theta[m={m}, k={k}, d={d}, v={v}]",
+                                                   float(params.leaf[m, k, d, v]))
         if not np.all(np.isfinite(g_layers)):
             i = int(np.flatnonzero(~np.isfinite(g_layers))[0])
-            raise GradientOverflowError(f"the gradient with respect to layer weight {self.layer_name(i)} = "
-                                        f"{float(params.layers[i])!r} {hint}")
+            raise GradientOverflowError.for_weight(f"layer weight {self.layer_name(i)}", float(params.layers[i]))
 
 
 @dataclass(frozen=True)

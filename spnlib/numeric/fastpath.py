@@ -200,19 +200,16 @@ class FactorisedMixture:
         return llh, MixtureParams(g, tuple(np.split(g_layers, cuts)))
 
     def _check_finite(self, g: np.ndarray, g_layers: np.ndarray, params: MixtureParams) -> None:
-        hint = ("does not fit in float64 (it is about 1 / weight); use MixtureBatch.llh_and_log_grad "
-                "(the gradient with respect to log weights) or keep weights above 1e-300")
         if not np.all(np.isfinite(g)):
             k, d, v = (int(i) for i in np.argwhere(~np.isfinite(g))[0])
-            raise GradientOverflowError(f"the gradient with respect to leaf weight theta[k={k}, d={d}, v={v}] = "
-                                        f"{float(params.leaf[k, d, v])!r} {hint}")
+            raise GradientOverflowError.for_weight(f"leaf weight theta[k={k}, d={d}, v={v}]",
+                                                   float(params.leaf[k, d, v]))
         if not np.all(np.isfinite(g_layers)):
             i = int(np.flatnonzero(~np.isfinite(g_layers))[0])
             sizes = self.decomposition.layer_sizes
             l = int(np.searchsorted(np.cumsum(sizes), i, side="right"))
             j = i - int(sum(sizes[:l]))
-            raise GradientOverflowError(f"the gradient with respect to layer weight w^[{l}]_{j} = "
-                                        f"{float(params.layers[l][j])!r} {hint}")
+            raise GradientOverflowError.for_weight(f"layer weight w^[{l}]_{j}", float(params.layers[l][j]))
 
     # ------------------------------------------------- the equivalent SPN
     def to_spn(self, params: MixtureParams) -> tuple[DecomposedSPN, np.ndarray]:

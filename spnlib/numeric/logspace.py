@@ -49,7 +49,13 @@ def logsumexp_inplace(a: np.ndarray, axis: int, out: np.ndarray | None = None) -
 
 
 class GradientOverflowError(OverflowError):
-    """A plain gradient entry does not fit in float64 (it is about 1 / weight, for a weight below ~1e-308)."""
+    """A plain gradient entry, or one of its two terms, does not fit in float64 (a weight below ~1e-308)."""
+
+    @classmethod
+    def for_weight(cls, name: str, value: float) -> GradientOverflowError:
+        return cls(f"the gradient with respect to {name} = {value!r} does not fit in float64 (its terms are "
+                   "up to 1 / weight); use MixtureBatch.llh_and_log_grad (the gradient with respect to log "
+                   "weights, which always fits) or keep weights above 1e-300")
 
 
 def trusted_sum_threshold(n_rows: int) -> float:
