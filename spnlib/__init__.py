@@ -16,15 +16,25 @@ Code that walks a :class:`~spnlib.structure.graph.SPN` (the general evaluator, i
 and code that walks a :class:`~spnlib.structure.decomposition.Decomposition` (the SymPy
 derivation, the fast paths, the experiment) meet in
 :func:`~spnlib.structure.builders.decomposed_spn`, which builds the SPN of a decomposition.
-The names below are the ones a reader of the README uses.
+The names below are the ones a reader of the README uses. The fast path is :class:`MixtureBatch`
+(one model or many); the general evaluator is :func:`log_likelihood_and_gradient` and its siblings.
 """
 from spnlib.data.counted import MISSING, CountedData, check_data
 from spnlib.data.debd import DatasetError, load_counted, load_debd
+from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.numeric.compile import CompiledSPN, compile_spn
 from spnlib.numeric.evaluate import LogLikelihood, log_likelihood, log_likelihood_and_gradient, log_partition, log_value
 from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.numeric.induced_trees import InducedTree, count_induced_trees, trees_log_value
-from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, random_spn, released_spn
+from spnlib.numeric.logspace import GradientOverflowError
+from spnlib.structure.builders import (
+                            DecomposedSPN,
+                            decomposed_spn,
+                            factorised_component,
+                            random_spn,
+                            random_spn_size,
+                            released_spn,
+)
 from spnlib.structure.decomposition import (
                             Decomposition,
                             InvalidDecompositionError,
@@ -40,9 +50,10 @@ __version__ = "0.1.0"
 __all__ = [
     "SPN", "Node", "Leaf", "Indicator", "Bernoulli", "Product", "Sum", "InvalidSPNError",
     "Decomposition", "InvalidDecompositionError", "shallow", "balanced", "released", "random_decomposition",
-    "DecomposedSPN", "decomposed_spn", "factorised_component", "released_spn", "random_spn",
+    "DecomposedSPN", "decomposed_spn", "factorised_component", "released_spn", "random_spn", "random_spn_size",
     "CompiledSPN", "compile_spn", "MISSING", "CountedData", "check_data",
     "LogLikelihood", "log_value", "log_partition", "log_likelihood", "log_likelihood_and_gradient",
     "InducedTree", "count_induced_trees", "trees_log_value",
-    "FactorisedMixture", "MixtureParams", "DatasetError", "load_debd", "load_counted",
+    "MixtureBatch", "BatchParams", "GradientOverflowError", "FactorisedMixture", "MixtureParams",
+    "DatasetError", "load_debd", "load_counted",
 ]

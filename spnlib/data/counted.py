@@ -116,6 +116,10 @@ class CountedData:
     def has_missing(self) -> bool:
         return bool(self.missing.any())
 
+    @cached_property
+    def indicators_t(self) -> np.ndarray:
+        """``(3D, U)``: the rows of :attr:`zeros`, :attr:`ones` and :attr:`missing` transposed, stacked."""
+        return np.ascontiguousarray(np.hstack([self.zeros, self.ones, self.missing]).T)
 
     @cached_property
     def rows_with_star(self) -> np.ndarray:
@@ -128,6 +132,12 @@ class CountedData:
         s = self.rows_with_star.T.astype(np.intp)
         s[s == MISSING] = 2
         return s
+
+    @cached_property
+    def state_present(self) -> np.ndarray:
+        """``(D, 3)``: whether some row with a positive count has x_d = 0, 1, missing."""
+        positive = self.counts > 0
+        return np.stack([((self.rows == value) & positive[:, None]).any(axis=0) for value in (0, 1, MISSING)], axis=1)
 
     @cached_property
     def one_hot(self) -> np.ndarray:

@@ -16,9 +16,26 @@ from typing import cast
 
 import numpy as np
 
+from spnlib.structure.builders import DecomposedSPN
 from spnlib.structure.graph import SPN, Bernoulli, Indicator, Leaf, Node, Product, Sum
 
-__all__ = ["CompiledSPN", "compile_spn", "leaf_log_table"]
+__all__ = ["CompiledSPN", "compile_spn", "leaf_log_table", "as_spn"]
+
+
+def as_spn(spn: SPN | DecomposedSPN) -> SPN:
+    """The :class:`SPN` itself, or the ``.spn`` of a :class:`DecomposedSPN` (what ``released_spn`` returns).
+
+    Raises
+    ------
+    TypeError
+        For anything else, saying what was passed.
+    """
+    if isinstance(spn, SPN):
+        return spn
+    if isinstance(spn, DecomposedSPN):
+        return spn.spn
+    raise TypeError(f"expected an SPN (or a DecomposedSPN, whose .spn is used, or a CompiledSPN), "
+                    f"got {type(spn).__name__}")
 
 
 @dataclass(frozen=True)
@@ -100,8 +117,9 @@ def _pad(rows: list[list[int]], fill: int) -> np.ndarray:
     return out
 
 
-def compile_spn(spn: SPN) -> CompiledSPN:
-    """Compile ``spn`` into index arrays (done once; evaluation reuses them)."""
+def compile_spn(spn: SPN | DecomposedSPN) -> CompiledSPN:
+    """Compile ``spn`` (an SPN, or a DecomposedSPN's ``.spn``) into index arrays (done once; evaluation reuses them)."""
+    spn = as_spn(spn)
     index = {id(n): i for i, n in enumerate(spn.nodes)}
     n_nodes = len(spn.nodes)
     edge_parent: list[int] = []

@@ -6,9 +6,16 @@ backward pass computes log dF/dN (the differential approach of Darwiche 2003),
 both in log space so that deep networks and weights near 1e-300 neither
 underflow nor produce NaN.
 
-Data are ``(N, D)`` arrays of 0/1; a missing value (``-1`` or ``NaN``)
-marginalises its variable (its indicators are 1). The partition function is
-f(*) = f evaluated with every variable missing.
+Data are ``(N, D)`` arrays of 0/1 with exactly one column per variable of the SPN; a missing
+value (``-1`` or ``NaN``) marginalises its variable (its indicators are 1). The partition
+function is f(*) = f evaluated with every variable missing.
+
+Weights are unnormalised, as in the paper, so what is normalised is said each time:
+:func:`log_value` is log f(x), *unnormalised*; :func:`log_partition` is log f(*);
+:func:`log_likelihood` is the normalised sum_n [log f(x_n) - log f(*)] (``.mean`` divides by N);
+:func:`log_likelihood_and_gradient` returns the gradient of that *mean*. Every function accepts an
+:class:`~spnlib.structure.graph.SPN`, the :class:`~spnlib.structure.builders.DecomposedSPN` that
+``released_spn`` and ``decomposed_spn`` return (its ``.spn`` is used), or a compiled SPN.
 
 Defined in the book's chapter "Sum-product networks".
 """
@@ -20,7 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.numeric.compile import CompiledSPN, _Layer, compile_spn, leaf_log_table
+from spnlib.numeric.compile import CompiledSPN, _Layer, as_spn, compile_spn, leaf_log_table
+from spnlib.numeric.logspace import log_sums_by_state, logsumexp, logsumexp_inplace, trusted_sum_threshold
+from spnlib.structure.builders import DecomposedSPN
 from spnlib.structure.graph import SPN
 
 __all__ = [
@@ -29,29 +38,12 @@ __all__ = [
 ]
 
 
-def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis``; all -inf gives -inf, not NaN. Overwrites nothing."""
-    return _logsumexp_inplace(np.array(a, dtype=np.float64), axis)
+AnySPN = SPN | DecomposedSPN | CompiledSPN
+"""What the evaluators accept: an SPN, a DecomposedSPN (its ``.spn``), or a compiled SPN."""
 
 
-def _logsumexp_inplace(a: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
-    """:func:`logsumexp` that uses ``a`` as scratch space (it is overwritten)."""
-    m = np.max(a, axis=axis, keepdims=True)
-    np.maximum(m, -1e300, out=m)   # an all -inf slice: shift by a finite number instead
-    a -= m
-    np.exp(a, out=a)
-    m = np.squeeze(m, axis=axis)
-    with np.errstate(divide="ignore"):
-        if out is None:
-            return np.log(np.sum(a, axis=axis)) + m
-        total = np.sum(a, axis=axis, out=out)
-        np.log(total, out=total)
-    total += m
-    return total
-
-
-def _as_compiled(spn: SPN | CompiledSPN) -> CompiledSPN:
-    return spn if isinstance(spn, CompiledSPN) else compile_spn(spn)
+def _as_compiled(spn: AnySPN) -> CompiledSPN:
+    return spn if isinstance(spn, CompiledSPN) else compile_spn(as_spn(spn))
 
 
 def _log_weights(c: CompiledSPN, weights: np.ndarray | None) -> np.ndarray:
@@ -82,7 +74,7 @@ def _forward(c: CompiledSPN, states: np.ndarray, logw: np.ndarray) -> np.ndarray
             np.sum(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
         else:
             a += logw[layer.weights][:, :, None]
-            _logsumexp_inplace(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
+            logsumexp_inplace(a, axis=1, out=c.buffer(f"v{i}", (len(layer.nodes), N)))
         V[layer.nodes] = c.buffer(f"v{i}", (len(layer.nodes), N))
     return V
 
@@ -123,7 +115,7 @@ def _backward(c: CompiledSPN, V: np.ndarray, logw: np.ndarray) -> np.ndarray:
         else:
             a = c.buffer(f"in{i}", layer.in_edges.shape + (N,))
             np.take(E, layer.in_edges, axis=0, out=a, mode="clip")
-            _logsumexp_inplace(a, axis=1, out=d)
+            logsumexp_inplace(a, axis=1, out=d)
         logD[layer.nodes] = d
         if not layer.to_inner:
             continue
@@ -153,19 +145,23 @@ def _prepare(c: CompiledSPN, X: np.ndarray | CountedData, counts: np.ndarray | N
         data = X
     else:
         data = CountedData.from_rows(X, counts)
-    if data.n_variables < c.spn.n_variables:
-        raise ValueError(f"data have {data.n_variables} columns but the SPN uses {c.spn.n_variables} variables")
+    if data.n_variables != c.spn.n_variables:
+        raise ValueError(f"data have {data.n_variables} columns but the SPN has {c.spn.n_variables} variables "
+                         f"(x0..x{c.spn.n_variables - 1}); pass exactly one column per variable"
+                         + (f", e.g. X[:, :{c.spn.n_variables}]" if data.n_variables > c.spn.n_variables else ""))
     return data
 
 
-def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """log f(x_n) for every row of ``X`` (shape (N,)).
+def log_value(spn: AnySPN, X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """log f(x_n) for every row of ``X`` (shape (N,)): *unnormalised* (subtract :func:`log_partition`).
+
+    With every variable missing this is log f(*); with some missing, the unnormalised marginal.
 
     Parameters
     ----------
-    spn : SPN or CompiledSPN
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like, shape (N, D)
-        0/1 data; -1 or NaN marks a missing (marginalised) value.
+        0/1 data, one column per variable of the SPN; -1 or NaN marks a missing (marginalised) value.
     weights : array_like, optional
         Flat weight vector (``spn.weights()`` layout); default: the stored weights.
     """
@@ -174,8 +170,8 @@ def log_value(spn: SPN | CompiledSPN, X: np.ndarray, weights: np.ndarray | None 
     return _forward(c, data.states_t, _log_weights(c, weights))[c.root, :-1].copy()
 
 
-def log_partition(spn: SPN | CompiledSPN, weights: np.ndarray | None = None) -> float:
-    """log f(*): the log of the SPN evaluated with every indicator set to 1."""
+def log_partition(spn: AnySPN, weights: np.ndarray | None = None) -> float:
+    """log f(*): the log of the SPN evaluated with every indicator set to 1 (the normaliser of f)."""
     c = _as_compiled(spn)
     star = np.full((c.spn.n_variables, 1), 2, dtype=np.intp)
     return float(_forward(c, star, _log_weights(c, weights))[c.root, 0])
@@ -196,12 +192,16 @@ class LogLikelihood:
     log_partition: float
 
 
-def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray | CountedData, weights: np.ndarray | None = None,
+def log_likelihood(spn: AnySPN, X: np.ndarray | CountedData, weights: np.ndarray | None = None,
                    counts: np.ndarray | None = None) -> LogLikelihood:
-    """The log-likelihood of Eq. (1)/(4) with its partition-function term.
+    """The normalised log-likelihood of Eq. (1)/(4): sum_n c_n [log f(x_n) - log f(*)].
+
+    Unlike :func:`log_value` it subtracts log f(*) for every sample; ``.mean`` divides by the
+    number of samples N, ``.total`` does not.
 
     Parameters
     ----------
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like (N, D) or CountedData
     counts : array_like, shape (N,), optional
         Multiplicity of each row of an array ``X``.
@@ -215,16 +215,17 @@ def log_likelihood(spn: SPN | CompiledSPN, X: np.ndarray | CountedData, weights:
     return LogLikelihood(mean=total / data.n_samples, total=total, n_samples=data.n_samples, log_partition=lz)
 
 
-def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedData,
+def log_likelihood_and_gradient(spn: AnySPN, X: np.ndarray | CountedData,
                                 weights: np.ndarray | None = None,
                                 counts: np.ndarray | None = None) -> tuple[LogLikelihood, np.ndarray]:
-    """The log-likelihood and its exact gradient with respect to every sum weight.
+    """The normalised log-likelihood and the exact gradient of its *mean* with respect to every sum weight.
 
     One forward and one backward pass over the data rows and the all-missing
     row (for f(*)); d log f(x) / d w_{S,C} = (dF/dS)(x) C(x) / F(x).
 
     Parameters
     ----------
+    spn : SPN, DecomposedSPN or CompiledSPN
     X : array_like (N, D) or CountedData
         Pass :class:`~spnlib.data.counted.CountedData` when calling repeatedly on the
         same data (training): what depends on the data alone is computed once.
@@ -236,8 +237,9 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
     llh : LogLikelihood
     grad_mean : ndarray, shape (n_weights,)
         Gradient of ``llh.mean`` (the objective of the released code):
-        mean_n d log f(x_n)/dw - d log f(*)/dw. Multiply by ``llh.n_samples``
-        for the gradient of ``llh.total``.
+        mean_n d log f(x_n)/dw - d log f(*)/dw, in the SPN's flat weight layout
+        (``spn.weights()``: sum nodes children before parents, the root's weights last).
+        Multiply by ``llh.n_samples`` for the gradient of ``llh.total``.
 
     Raises
     ------
@@ -262,7 +264,7 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
         log_share = np.log(n / N)                                # log of each row's weight in the mean
         for layer in c.layers:
             if layer.kind == "univariate":
-                _univariate_gradient(c, layer, data.one_hot, logD, lroot, log_share, grad)
+                _univariate_gradient(c, layer, data, logD, lroot, log_share, grad)
         edges = c.generic_sum_edges
         g = c.buffer("grad", (len(edges), len(lroot)))
         np.take(logD, c.edge_parent[edges], axis=0, out=g, mode="clip")  # (n_generic, N + 1)
@@ -275,13 +277,15 @@ def log_likelihood_and_gradient(spn: SPN | CompiledSPN, X: np.ndarray | CountedD
     return llh, grad
 
 
-def _univariate_gradient(c: CompiledSPN, layer: _Layer, one_hot: np.ndarray, logD: np.ndarray,
+def _univariate_gradient(c: CompiledSPN, layer: _Layer, data: CountedData, logD: np.ndarray,
                          lroot: np.ndarray, log_share: np.ndarray, grad: np.ndarray) -> None:
     """Gradient of the mean log-likelihood for the weights of a univariate sum layer.
 
     d/dw_{S,j} = sum_n share_n D_S(x_n) L_j(x_n) / f(x_n) - D_S(*) L_j(*) / f(*), and L_j
     takes one of three values (x = 0, 1, missing), so the sum over n is grouped by
-    that state: one exp per (node, row) instead of one per (edge, row).
+    that state: one exp per (node, row) instead of one per (edge, row). Each node's rows share
+    one shift; a node whose sum for some state is so small that terms may have underflowed
+    (its states differ by more than ~700 nats, at extreme weights) is redone with one shift per state.
     """
     m, n_rows = len(layer.nodes), len(lroot) - 1
     a = c.buffer("uni_a", (m, n_rows + 1))
@@ -296,10 +300,15 @@ def _univariate_gradient(c: CompiledSPN, layer: _Layer, one_hot: np.ndarray, log
     np.exp(a, out=a)
     by_state = np.empty((m, 3))                                     # sum_n a_n [x_nv = state]
     for variable, members in layer.groups:
-        by_state[members] = a[members] @ one_hot[variable]
+        by_state[members] = a[members] @ data.one_hot[variable]
     real = layer.weights < c.spn.n_weights                          # not padding
-    leaf_value = np.exp(c.node_log_table[layer.children])           # (m, c, 3): L_j at x = 0, 1, missing
-    per_edge = np.einsum("mcs,ms->mc", leaf_value, by_state)
+    leaf_log = c.node_log_table[layer.children]                     # (m, c, 3): log L_j at x = 0, 1, missing
+    per_edge = np.einsum("mcs,ms->mc", np.exp(leaf_log), by_state)
     with np.errstate(divide="ignore"):
-        data_term = np.exp(np.log(per_edge) + shift)
-    grad[layer.weights[real]] = (data_term - star[:, None] * leaf_value[:, :, 2])[real]
+        log_data_term = np.log(per_edge) + shift
+    suspect = (by_state < trusted_sum_threshold(n_rows)) & data.state_present[layer.variables]
+    for i in np.flatnonzero(suspect.any(axis=1)):
+        log_rows = logD[layer.nodes[i], :-1] - lroot[:-1] + log_share
+        log_by_state = log_sums_by_state(log_rows[None], data.states_t[layer.variables[i]][None, :-1])[0, 0]
+        log_data_term[i] = logsumexp(leaf_log[i] + log_by_state, axis=1)
+    grad[layer.weights[real]] = (np.exp(log_data_term) - star[:, None] * np.exp(leaf_log[:, :, 2]))[real]

@@ -1,34 +1,45 @@
-"""Fast path: mixtures of fully factorised components over binary data.
+"""Mixtures of fully factorised components over binary data: one model, written plainly.
 
 The model of the paper's experiment: K components C_k(x) = prod_d theta_{k,d,x_d}
 (a per-variable sum over two indicators with unnormalised weights
 theta_{k,d,0}, theta_{k,d,1}), and component weights w_k decomposed by a
-:class:`~spnlib.structure.decomposition.Decomposition` (shallow, Fig. 2, the released
-L = 1, 2, 3 structures, or any tree). Everything is matrix products over the
-*distinct* rows of the data with their counts (NLTCS's 16,181 training rows
-hold 2,671 distinct ones), in log space.
+:class:`~spnlib.structure.decomposition.Decomposition` (shallow, Fig. 1; Fig. 2; the released
+L = 1, 2, 3 structures; any tree). Everything is matrix products over the *distinct* rows of the
+data with their counts (NLTCS's 16,181 training rows hold 2,671 distinct ones), in log space.
 
-It computes the same values and gradients as the general evaluator
-(:mod:`spnlib.numeric.evaluate`) on the equivalent SPN (:meth:`FactorisedMixture.to_spn`);
-the tests check this to 1e-10 relative.
+:class:`FactorisedMixture` is the one-model implementation, kept deliberately different from the
+fast path :class:`~spnlib.numeric.batched.MixtureBatch` (use that one for speed, also for a single
+model): it multiplies log theta_{k,d,0} and log theta_{k,d,1} with the [x_d = 0] and [x_d = 1]
+columns separately, scales each component's responsibilities by their own maximum, and forms every
+gradient term in log space, so the two agree only because both are right. Both are exact for any
+finite weights > 0 (see :mod:`spnlib.numeric.batched` for what that means and how it is
+tested) and refuse a leaf weight of 0. The general evaluator (:mod:`spnlib.numeric.evaluate`) on
+the equivalent SPN (:meth:`FactorisedMixture.to_spn`) computes the same values and gradients.
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import numpy as np
 
 from spnlib.data.counted import CountedData
-from spnlib.numeric.evaluate import LogLikelihood, logsumexp
+from spnlib.numeric.evaluate import LogLikelihood
+from spnlib.numeric.logspace import (
+    GradientOverflowError,
+    check_leaf_weights,
+    exclusive_log_sums,
+    logsumexp,
+    scaled_log_sums,
+)
 from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, indicator_pairs
 from spnlib.structure.decomposition import Decomposition
 from spnlib.structure.graph import Sum
 
-__all__ = ["MixtureParams", "FactorisedMixture"]
-
+__all__ = ["MixtureParams", "FactorisedMixture", "GradientOverflowError"]
 
 @dataclass(frozen=True)
 class MixtureParams:
@@ -46,12 +57,15 @@ class MixtureParams:
     layers: tuple[np.ndarray, ...]
 
     def flatten(self) -> np.ndarray:
-        """One vector: ``leaf.ravel()`` followed by the layers in order."""
+        """One vector: ``leaf.ravel()`` followed by the layers in order (this class's flat layout)."""
         return np.concatenate([self.leaf.ravel(), *self.layers])
 
 
 class FactorisedMixture:
-    """A mixture of K fully factorised components over D binary variables.
+    """A mixture of K fully factorised components over D binary variables (one model).
+
+    For speed use :class:`~spnlib.numeric.batched.MixtureBatch` (``MixtureBatch(decomposition, D)``
+    is a batch of one); this class is the second, plainer implementation that checks it.
 
     Parameters
     ----------
@@ -91,14 +105,16 @@ class FactorisedMixture:
         cuts = np.cumsum(self.decomposition.layer_sizes)[:-1]
         return MixtureParams(leaf, tuple(np.split(flat[n_leaf:], cuts)))
 
-    def check_params(self, params: MixtureParams) -> None:
-        """Raise ValueError unless the shapes fit, leaf weights are > 0 and layer weights >= 0."""
+    def check_params(self, params: MixtureParams, zero_leaf: bool = False) -> None:
+        """Raise ValueError unless the shapes fit, leaf weights are finite and > 0 and layer weights >= 0.
+
+        ``zero_leaf=True`` also accepts leaf weights of 0 (the SPN of :meth:`to_spn` can hold them).
+        """
         K, D = self.n_components, self.n_variables
         if params.leaf.shape != (K, D, 2):
             raise ValueError(f"leaf weights need shape ({K}, {D}, 2), got {params.leaf.shape}")
-        if not np.all(np.isfinite(params.leaf)) or np.any(params.leaf <= 0):
-            raise ValueError("the fast path needs finite leaf weights > 0 "
-                             "(use spnlib.numeric.evaluate on to_spn() for zero leaf weights)")
+        leaf = np.asarray(params.leaf, dtype=np.float64)
+        check_leaf_weights(np.where(leaf == 0, 1.0, leaf) if zero_leaf else leaf, "k, d, v")
         self.decomposition.check_layer_weights(params.layers)
 
     def _check_data(self, data: CountedData) -> None:
@@ -112,32 +128,32 @@ class FactorisedMixture:
         """w_k = prod_l w^{[l]}_{phi(k,l)} (Eq. 3)."""
         return self.decomposition.component_weights(params.layers)
 
-    def _forward(self, params: MixtureParams, data: CountedData):
+    def _forward(self, params: MixtureParams, data: CountedData) -> _Forward:
         self.check_params(params)
         self._check_data(data)
-        t0, t1 = params.leaf[:, :, 0], params.leaf[:, :, 1]
-        s = t0 + t1
-        log_s, log_t0 = np.log(s), np.log(t0)
-        # log C_k(x) = sum_d log theta_{k,d,0} + [x_d = 1] (log theta1 - log theta0); (K, U) layout
-        log_c = (np.log(t1) - log_t0) @ data.ones_t
-        log_c += log_t0.sum(axis=1)[:, None]
-        if data.has_missing:   # a missing x_d contributes log(theta0 + theta1) instead
-            log_c += (log_s - log_t0) @ data.missing_t
-        u = np.append(np.concatenate(params.layers), 1.0)
+        log_t = np.log(np.asarray(params.leaf, dtype=np.float64))
+        log_s = np.logaddexp(log_t[:, :, 0], log_t[:, :, 1])          # log(theta0 + theta1)
+        n = 3 if data.has_missing else 2      # a missing x_d contributes theta0 + theta1
+        by_state = np.concatenate([log_t[:, :, 0], log_t[:, :, 1], log_s][:n], axis=1)
+        log_c = by_state @ data.indicators_t[:n * self.n_variables]     # log C_k(x), (K, U)
         with np.errstate(divide="ignore"):
-            log_w = np.log(u)[self._path].sum(axis=1)
+            log_u = np.append(np.log(np.concatenate(params.layers)), 0.0)[self._path]   # (K, L)
+        log_w = log_u.sum(axis=1)
         log_f = logsumexp(log_c + log_w[:, None], axis=0)
-        log_zk = log_s.sum(axis=1)
-        log_z = float(logsumexp(log_zk + log_w, axis=0))
-        return s, log_c, log_w, log_f, log_zk, log_z, u
+        log_cstar = log_s.sum(axis=1)                                  # log C_k(*)
+        log_z = float(logsumexp(log_cstar + log_w, axis=0))
+        if log_z == -np.inf:
+            raise ValueError("every component weight is 0 (a layer weight of 0 on every path); "
+                             "the model is the zero function")
+        return _Forward(log_t, log_s, log_c, log_u, log_w, log_f, log_cstar, log_z)
 
     def log_likelihood(self, params: MixtureParams, data: CountedData) -> LogLikelihood:
-        """Mean and total of log f(x_n) - log f(*) over the data (Eq. 1/4)."""
-        *_, log_f, _, log_z, _ = self._forward(params, data)
+        """Mean and total of log f(x_n) - log f(*) over the data (Eq. 1/4): the normalised log-likelihood."""
+        fw = self._forward(params, data)
         with np.errstate(invalid="ignore"):
-            total = float(data.counts @ (log_f - log_z))
+            total = float(data.counts @ (fw.log_f - fw.log_z))
         return LogLikelihood(mean=total / data.n_samples, total=total,
-                             n_samples=data.n_samples, log_partition=log_z)
+                             n_samples=data.n_samples, log_partition=fw.log_z)
 
     def llh_and_grad(self, params: MixtureParams, data: CountedData) -> tuple[LogLikelihood, MixtureParams]:
         """The mean log-likelihood and its gradient with respect to every parameter.
@@ -145,41 +161,55 @@ class FactorisedMixture:
         Returns
         -------
         llh : LogLikelihood
+            ``llh.mean`` is mean_n log f(x_n) - log f(*).
         grad : MixtureParams
-            d llh.mean / d theta and d llh.mean / d w^{[l]}.
+            d llh.mean / d theta and d llh.mean / d w^{[l]} (the gradient of the *mean*).
+
+        Raises
+        ------
+        GradientOverflowError
+            If an entry does not fit in float64 (a weight below about 1e-308); names the weight.
         """
-        s, log_c, log_w, log_f, log_zk, log_z, u = self._forward(params, data)
-        if np.isneginf(log_f).any():
-            raise ValueError("a data row has probability 0 under the model; the gradient is undefined")
+        fw = self._forward(params, data)
+        positive = data.counts > 0
+        if np.isneginf(fw.log_f[positive]).any():
+            n = int(np.flatnonzero(np.isneginf(fw.log_f) & positive)[0])
+            raise ValueError(f"distinct data row {n} has probability 0 under the model (every component "
+                             "weight is 0); the gradient is undefined")
+        with np.errstate(divide="ignore"):
+            rho = fw.log_c - fw.log_f + np.log(data.counts / data.n_samples)   # log of C_k(x_n) c_n / (N f(x_n))
+        # the sums over each variable's states, each component scaled by its own maximum (exact)
+        log_sums, log_totals = scaled_log_sums(rho, data)
+        lw = fw.log_w[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            # d/dtheta_{k,d,v} = w_k [S_v / theta_v + S_missing / s] - w_k C_k(*) / (s f(*))
+            g = np.exp(lw[:, :, None] + log_sums[:, :, :2] - fw.log_t)
+            if data.has_missing:
+                g += np.exp(lw + log_sums[:, :, 2] - fw.log_s)[:, :, None]
+            g -= np.exp(lw + (fw.log_cstar - fw.log_z)[:, None] - fw.log_s)[:, :, None]
+            # d/du_l = (prod of the other weights on k's path) [Q_k - C_k(*) / f(*)], summed over k
+            others = exclusive_log_sums(fw.log_u)
+            terms = np.exp(others + log_totals[:, None]) - np.exp(others + (fw.log_cstar - fw.log_z)[:, None])
+        terms[self._pad] = 0.0
+        g_layers = np.bincount(self._path.ravel(), terms.ravel(), minlength=self._n_layer + 1)[:-1]
+        self._check_finite(g, g_layers, params)
+        total = float(data.counts @ (fw.log_f - fw.log_z))
         N = data.n_samples
-        cw = data.counts / N
-        # d/dw_k: mean_n C_k(x_n)/f(x_n) - C_k(*)/f(*)
-        ratio = np.exp(log_c - log_f)                                 # (K, U)
-        grad_w = ratio @ cw - np.exp(log_zk - log_z)
-        # d/dtheta_{k,d,v}: mean_n R_nk [x_nd = v] / theta - R*_k / s_kd
-        ratio *= np.exp(log_w)[:, None]
-        ratio *= cw                                                   # responsibilities, count-weighted
-        resp_star = np.exp(log_zk + log_w - log_z)                    # (K,)
-        g_star = resp_star[:, None] / s
-        at_one = ratio @ data.ones                                    # sum_n R_nk [x_nd = 1]
-        at_zero = ratio.sum(axis=1)[:, None] - at_one                 # ... [x_nd = 0] (or missing)
-        if data.has_missing:
-            at_missing = ratio @ data.missing
-            at_zero -= at_missing
-            g_star = g_star - at_missing / s
-        g0 = at_zero / params.leaf[:, :, 0] - g_star
-        g1 = at_one / params.leaf[:, :, 1] - g_star
-        # chain rule through w_k = prod_l u_l: d/du_l = sum_k dL/dw_k prod_{l' != l} u_l'
-        factors = u[self._path]                                       # (K, L), padding = 1
-        ones = np.ones((factors.shape[0], 1))
-        prefix = np.concatenate([ones, np.cumprod(factors[:, :-1], axis=1)], axis=1)
-        suffix = np.concatenate([np.cumprod(factors[:, :0:-1], axis=1)[:, ::-1], ones], axis=1)
-        contrib = np.where(self._pad, 0.0, grad_w[:, None] * prefix * suffix)
-        g_layers = np.bincount(self._path.ravel(), contrib.ravel(), minlength=self._n_layer + 1)[:-1]
+        llh = LogLikelihood(mean=total / N, total=total, n_samples=N, log_partition=fw.log_z)
         cuts = np.cumsum(self.decomposition.layer_sizes)[:-1]
-        total = float(data.counts @ (log_f - log_z))
-        llh = LogLikelihood(mean=total / N, total=total, n_samples=N, log_partition=log_z)
-        return llh, MixtureParams(np.stack([g0, g1], axis=2), tuple(np.split(g_layers, cuts)))
+        return llh, MixtureParams(g, tuple(np.split(g_layers, cuts)))
+
+    def _check_finite(self, g: np.ndarray, g_layers: np.ndarray, params: MixtureParams) -> None:
+        if not np.all(np.isfinite(g)):
+            k, d, v = (int(i) for i in np.argwhere(~np.isfinite(g))[0])
+            raise GradientOverflowError.for_weight(f"leaf weight theta[k={k}, d={d}, v={v}]",
+                                                   float(params.leaf[k, d, v]))
+        if not np.all(np.isfinite(g_layers)):
+            i = int(np.flatnonzero(~np.isfinite(g_layers))[0])
+            sizes = self.decomposition.layer_sizes
+            l = int(np.searchsorted(np.cumsum(sizes), i, side="right"))
+            j = i - int(sum(sizes[:l]))
+            raise GradientOverflowError.for_weight(f"layer weight w^[{l}]_{j}", float(params.layers[l][j]))
 
     # ------------------------------------------------- the equivalent SPN
     def to_spn(self, params: MixtureParams) -> tuple[DecomposedSPN, np.ndarray]:
@@ -191,10 +221,13 @@ class FactorisedMixture:
             Components ``C1..CK`` (products of per-variable sums ``Ck.xd``
             over shared indicators) under the decomposition's sum layers.
         order : ndarray of int
-            ``spn.spn.weights() == params.flatten()[order]``; also maps a
-            gradient in this layout to the SPN's layout.
+            ``spn.spn.weights() == params.flatten()[order]``; also maps a gradient in this
+            layout to the SPN's layout. The SPN's flat layout (``SPN.weights()``) lists the sum
+            nodes children before parents: a component's leaf sums (two weights each), then
+            the sum node above it once all its children are done, and so on up; the root's
+            weights come last. :meth:`from_spn_layout` is the inverse.
         """
-        self.check_params(params)
+        self.check_params(params, zero_leaf=True)   # the general evaluator handles leaf weights of 0
         ind = indicator_pairs(self.n_variables)
         comps = [factorised_component(self.n_variables, f"C{k + 1}", params.leaf[k], ind)
                  for k in range(self.n_components)]
@@ -210,3 +243,34 @@ class FactorisedMixture:
             order[idx] = offset + np.arange(len(idx))
             offset += len(idx)
         return dspn, order
+
+    @cached_property
+    def spn_order(self) -> np.ndarray:
+        """The ``order`` of :meth:`to_spn` (it depends on the structure alone)."""
+        return self.to_spn(self.initial_params())[1]
+
+    def to_spn_layout(self, params: MixtureParams) -> np.ndarray:
+        """``params`` (weights or a gradient) as a flat vector in the SPN's layout (``SPN.weights()``)."""
+        return np.asarray(params.flatten())[self.spn_order]
+
+    def from_spn_layout(self, flat: np.ndarray) -> MixtureParams:
+        """The inverse of :meth:`to_spn_layout`: a flat vector in the SPN's layout (weights, or a gradient
+        of the general evaluator) as :class:`MixtureParams`."""
+        flat = np.asarray(flat, dtype=np.float64)
+        if flat.shape != (self.n_params,):
+            raise ValueError(f"SPN weight vector has shape {flat.shape}, expected ({self.n_params},)")
+        out = np.empty(self.n_params)
+        out[self.spn_order] = flat
+        return self.unflatten(out)
+
+
+@dataclass(frozen=True)
+class _Forward:
+    log_t: np.ndarray       # (K, D, 2) log theta
+    log_s: np.ndarray       # (K, D) log(theta0 + theta1)
+    log_c: np.ndarray       # (K, U) log C_k(x_n)
+    log_u: np.ndarray       # (K, L) log of the weights on each component's path (padding 0)
+    log_w: np.ndarray       # (K,) log w_k
+    log_f: np.ndarray       # (U,) log f(x_n)
+    log_cstar: np.ndarray   # (K,) log C_k(*)
+    log_z: float            # log f(*)

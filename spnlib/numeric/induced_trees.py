@@ -16,7 +16,9 @@ from itertools import product as cartesian
 import numpy as np
 
 from spnlib.data.counted import check_data
+from spnlib.numeric.compile import as_spn
 from spnlib.numeric.evaluate import leaf_log_table, logsumexp
+from spnlib.structure.builders import DecomposedSPN
 from spnlib.structure.graph import SPN, Leaf, Product, Sum
 
 __all__ = ["InducedTree", "count_induced_trees", "induced_trees", "trees_log_value",
@@ -57,8 +59,9 @@ class InducedTree:
         return out
 
 
-def count_induced_trees(spn: SPN) -> int:
+def count_induced_trees(spn: SPN | DecomposedSPN) -> int:
     """The number of induced trees (exact integer, by dynamic programming)."""
+    spn = as_spn(spn)
     count: dict[int, int] = {}
     for node in spn.nodes:
         if isinstance(node, Leaf):
@@ -73,7 +76,7 @@ def count_induced_trees(spn: SPN) -> int:
     return count[id(spn.root)]
 
 
-def induced_trees(spn: SPN, max_trees: int = 100_000) -> list[InducedTree]:
+def induced_trees(spn: SPN | DecomposedSPN, max_trees: int = 100_000) -> list[InducedTree]:
     """Enumerate every induced tree of ``spn``.
 
     Raises
@@ -82,6 +85,7 @@ def induced_trees(spn: SPN, max_trees: int = 100_000) -> list[InducedTree]:
         If there are more than ``max_trees`` trees (count them first with
         :func:`count_induced_trees`).
     """
+    spn = as_spn(spn)
     n = count_induced_trees(spn)
     if n > max_trees:
         raise TooManyTreesError(f"the SPN has {n} induced trees, more than max_trees = {max_trees}")

@@ -15,7 +15,14 @@ Two descriptions live here, and the code above walks one or the other:
   (:class:`DecomposedSPN`); :func:`released_spn` builds the paper's networks, :func:`random_spn`
   random deep ones.
 """
-from spnlib.structure.builders import DecomposedSPN, decomposed_spn, factorised_component, random_spn, released_spn
+from spnlib.structure.builders import (
+                                      DecomposedSPN,
+                                      decomposed_spn,
+                                      factorised_component,
+                                      random_spn,
+                                      random_spn_size,
+                                      released_spn,
+)
 from spnlib.structure.decomposition import (
                                             Decomposition,
                                             InvalidDecompositionError,
@@ -28,4 +35,5 @@ from spnlib.structure.graph import SPN, Bernoulli, Indicator, InvalidSPNError, L
 
 __all__ = ["SPN", "Node", "Leaf", "Indicator", "Bernoulli", "Product", "Sum", "InvalidSPNError",
            "Decomposition", "InvalidDecompositionError", "shallow", "balanced", "released", "random_decomposition",
-           "DecomposedSPN", "decomposed_spn", "factorised_component", "released_spn", "random_spn"]
+           "DecomposedSPN", "decomposed_spn", "factorised_component", "released_spn", "random_spn",
+           "random_spn_size"]

@@ -7,7 +7,9 @@
   returned with the map from layer weights to the SPN's flat weight vector.
 * :func:`released_spn`: the released code's structures for L = 1, 2, 3.
 * :func:`random_spn`: random deep SPNs from random binary partitions of the
-  scope (the paper's "structure generation"), optionally with shared sub-networks.
+  scope (the paper's "structure generation"), optionally with shared sub-networks;
+  :func:`random_spn_size` counts one without building it, and ``random_spn`` refuses one above
+  ``max_edges`` (default 200,000) with its size.
 
 Defined in the book's chapter "Sum-product networks".
 """
@@ -22,7 +24,7 @@ from spnlib.structure.decomposition import Decomposition, Nested, released
 from spnlib.structure.graph import SPN, Bernoulli, Indicator, Node, Product, Sum
 
 __all__ = ["factorised_component", "DecomposedSPN", "decomposed_spn", "released_spn",
-           "random_spn", "indicator_pairs"]
+           "random_spn", "random_spn_size", "indicator_pairs"]
 
 
 def indicator_pairs(n_variables: int) -> list[tuple[Indicator, Indicator]]:
@@ -151,8 +153,137 @@ def released_spn(n_layers: int, n_variables: int = 16, n_components: int = 8,
     return decomposed_spn(dec, comps, dec.constant_layer_weights(root_weight))
 
 
+class _Counter:
+    """Stands in for node construction in a dry run of :func:`random_spn`: counts nodes and edges.
+
+    Nodes are represented by their kind (``"sum"``, ``"product"``, ``"leaf"``); the random draws are
+    made by the caller exactly as in a real build, so the counts are those of the SPN it would build.
+    """
+
+    def __init__(self, n_variables: int, leaf: str, stop_above: int | None) -> None:
+        self.sizes = {"sum": 0, "product": 0, "leaf": 2 * n_variables if leaf == "indicator" else 0, "edges": 0}
+        self.stop_above = stop_above
+
+    def _add(self, kind: str, n_children: int) -> str:
+        self.sizes[kind] += 1
+        self.sizes["edges"] += n_children
+        if self.stop_above is not None and self.sizes["edges"] > self.stop_above:
+            raise _TooLarge(self.sizes["edges"])
+        return kind
+
+    def sum(self, children: Sequence, weights: np.ndarray) -> str:
+        return self._add("sum", len(children))
+
+    def product(self, children: Sequence) -> str:
+        return self._add("product", len(children))
+
+    def indicator_sum(self, d: int, weights: np.ndarray) -> str:
+        return self._add("sum", 2)
+
+    def bernoulli(self, d: int, p: float) -> str:
+        return self._add("leaf", 0)
+
+    def is_sum(self, node) -> bool:
+        return node == "sum"
+
+    def root(self, child) -> str:
+        return self._add("sum", 1)
+
+
+class _Builder:
+    """Builds the nodes of :func:`random_spn`."""
+
+    def __init__(self, n_variables: int) -> None:
+        self.ind = indicator_pairs(n_variables)
+        self.names = iter(range(1 << 62))
+
+    def sum(self, children: Sequence[Node], weights: np.ndarray) -> Node:
+        return Sum(children, weights, name=f"S{next(self.names)}")
+
+    def product(self, children: Sequence[Node]) -> Node:
+        return Product(children, name=f"P{next(self.names)}")
+
+    def indicator_sum(self, d: int, weights: np.ndarray) -> Node:
+        return Sum(self.ind[d], weights, name=f"S{next(self.names)}")
+
+    def bernoulli(self, d: int, p: float) -> Node:
+        return Bernoulli(d, p, name=f"B{next(self.names)}")
+
+    def is_sum(self, node) -> bool:
+        return isinstance(node, Sum)
+
+    def root(self, child: Node) -> Node:
+        return Sum([child], [1.0], name="root")
+
+
+class _TooLarge(Exception):
+    def __init__(self, edges: int) -> None:
+        super().__init__(edges)
+        self.edges = edges
+
+
+def _grow(make, n_variables: int, seed: int, depth: int, n_sums: int, n_splits: int, shared: bool, leaf: str):
+    """The random structure of :func:`random_spn`, built (or counted) by ``make``; returns the root."""
+    rng = np.random.default_rng(seed)
+
+    def leaves(scope: list[int]):
+        if leaf == "bernoulli":
+            if len(scope) == 1:
+                return make.bernoulli(scope[0], rng.uniform(0.05, 0.95))
+            return make.product([make.bernoulli(d, rng.uniform(0.05, 0.95)) for d in scope])
+        if len(scope) == 1:
+            return make.indicator_sum(scope[0], rng.uniform(0.1, 1.0, 2))
+        return make.product([make.indicator_sum(d, rng.uniform(0.1, 1.0, 2)) for d in scope])
+
+    def region(scope: list[int], level: int, count: int) -> list:
+        if len(scope) == 1 or level == 0:
+            if leaf == "bernoulli":
+                return [make.sum([leaves(scope) for _ in range(2)], rng.uniform(0.1, 1.0, 2)) for _ in range(count)]
+            return [leaves(scope) for _ in range(count)]
+        products: list = []
+        for _ in range(n_splits):
+            perm = rng.permutation(scope)
+            cut = int(rng.integers(1, len(scope)))
+            left, right = sorted(perm[:cut].tolist()), sorted(perm[cut:].tolist())
+            if shared:
+                ls, rs = region(left, level - 1, n_sums), region(right, level - 1, n_sums)
+                products += [make.product([a, b]) for a in ls for b in rs]
+            else:
+                for _ in range(n_sums * n_sums):
+                    a, = region(left, level - 1, 1)
+                    b, = region(right, level - 1, 1)
+                    products.append(make.product([a, b]))
+        return [make.sum(products, rng.uniform(0.1, 1.0, len(products))) for _ in range(count)]
+
+    root, = region(list(range(n_variables)), depth, 1)
+    return root if make.is_sum(root) else make.root(root)
+
+
+def _check_random_args(n_variables: int, depth: int, n_sums: int, n_splits: int, leaf: str) -> None:
+    if leaf not in ("indicator", "bernoulli"):
+        raise ValueError(f"leaf must be 'indicator' or 'bernoulli', got {leaf!r}")
+    if n_variables < 1 or depth < 0 or n_sums < 1 or n_splits < 1:
+        raise ValueError("need n_variables >= 1, depth >= 0, n_sums >= 1, n_splits >= 1")
+
+
+def random_spn_size(n_variables: int, seed: int, depth: int = 2, n_sums: int = 2, n_splits: int = 1,
+                    shared: bool = True, leaf: str = "indicator") -> dict[str, int]:
+    """The size :func:`random_spn` with these arguments would have, without building it.
+
+    Returns
+    -------
+    dict
+        ``{"sum", "product", "leaf", "edges"}``, as :meth:`SPN.count` of the built SPN. The dry
+        run makes the same random draws as the build, so it takes time proportional to the size.
+    """
+    _check_random_args(n_variables, depth, n_sums, n_splits, leaf)
+    counter = _Counter(n_variables, leaf, None)
+    _grow(counter, n_variables, seed, depth, n_sums, n_splits, shared, leaf)
+    return dict(counter.sizes)
+
+
 def random_spn(n_variables: int, seed: int, depth: int = 2, n_sums: int = 2, n_splits: int = 1,
-               shared: bool = True, leaf: str = "indicator") -> SPN:
+               shared: bool = True, leaf: str = "indicator", max_edges: int | None = 200_000) -> SPN:
     """A random deep SPN from random binary partitions of the scope.
 
     The root is a sum over ``n_splits`` random partitions of the scope into two
@@ -167,51 +298,26 @@ def random_spn(n_variables: int, seed: int, depth: int = 2, n_sums: int = 2, n_s
     shared : bool
         If True (default) the sum nodes of a half are shared by all products
         of the partition, so the SPN is a DAG; if False every product gets its
-        own copy of its children, so the SPN is a tree.
+        own copy of its children, so the SPN is a tree, whose size grows like
+        (2 n_splits n_sums^2)^depth: D = 8, depth 4, 3 sums, 2 splits has 1.5 million edges.
     seed : int
         Seed of the partitions and of the weights (uniform on [0.1, 1)).
+    max_edges : int or None
+        The size is counted before anything is built (:func:`random_spn_size`, a dry run of the
+        same random draws), and a network with more edges than this is refused with its size.
+        Raise the limit (or pass None) to build a larger one.
     """
-    if leaf not in ("indicator", "bernoulli"):
-        raise ValueError(f"leaf must be 'indicator' or 'bernoulli', got {leaf!r}")
-    if n_variables < 1 or depth < 0 or n_sums < 1 or n_splits < 1:
-        raise ValueError("need n_variables >= 1, depth >= 0, n_sums >= 1, n_splits >= 1")
-    rng = np.random.default_rng(seed)
-    ind = indicator_pairs(n_variables)
-    names = iter(range(1 << 62))
-
-    def leaves(scope: list[int]) -> Node:
-        if leaf == "bernoulli":
-            return Product([Bernoulli(d, rng.uniform(0.05, 0.95), name=f"B{next(names)}") for d in scope],
-                           name=f"P{next(names)}") if len(scope) > 1 else \
-                Bernoulli(scope[0], rng.uniform(0.05, 0.95), name=f"B{next(names)}")
-        if len(scope) == 1:
-            d = scope[0]
-            return Sum(ind[d], rng.uniform(0.1, 1.0, 2), name=f"S{next(names)}")
-        return Product([Sum(ind[d], rng.uniform(0.1, 1.0, 2), name=f"S{next(names)}") for d in scope],
-                       name=f"P{next(names)}")
-
-    def region(scope: list[int], level: int, count: int) -> list[Node]:
-        if len(scope) == 1 or level == 0:
-            if leaf == "bernoulli":
-                return [Sum([leaves(scope) for _ in range(2)], rng.uniform(0.1, 1.0, 2), name=f"S{next(names)}")
-                        for _ in range(count)]
-            return [leaves(scope) for _ in range(count)]
-        products: list[Node] = []
-        for _ in range(n_splits):
-            perm = rng.permutation(scope)
-            cut = int(rng.integers(1, len(scope)))
-            left, right = sorted(perm[:cut].tolist()), sorted(perm[cut:].tolist())
-            if shared:
-                ls, rs = region(left, level - 1, n_sums), region(right, level - 1, n_sums)
-                products += [Product([a, b], name=f"P{next(names)}") for a in ls for b in rs]
-            else:
-                for _ in range(n_sums * n_sums):
-                    a, = region(left, level - 1, 1)
-                    b, = region(right, level - 1, 1)
-                    products.append(Product([a, b], name=f"P{next(names)}"))
-        return [Sum(products, rng.uniform(0.1, 1.0, len(products)), name=f"S{next(names)}") for _ in range(count)]
-
-    root, = region(list(range(n_variables)), depth, 1)
-    if not isinstance(root, Sum):
-        root = Sum([root], [1.0], name="root")
-    return SPN(root)
+    _check_random_args(n_variables, depth, n_sums, n_splits, leaf)
+    if max_edges is not None:
+        counter = _Counter(n_variables, leaf, stop_above=10 * max_edges)
+        try:
+            _grow(counter, n_variables, seed, depth, n_sums, n_splits, shared, leaf)
+            edges = counter.sizes["edges"]
+            size = f"{edges:,} edges and {sum(v for k, v in counter.sizes.items() if k != 'edges'):,} nodes"
+        except _TooLarge as big:
+            edges, size = big.edges, f"more than {10 * max_edges:,} edges (counting stopped there)"
+        if edges > max_edges:
+            raise ValueError(f"random_spn(n_variables={n_variables}, depth={depth}, n_sums={n_sums}, "
+                             f"n_splits={n_splits}, shared={shared}) would have {size}, more than "
+                             f"max_edges = {max_edges:,}; pass a larger max_edges (or None) to build it")
+    return SPN(_grow(_Builder(n_variables), n_variables, seed, depth, n_sums, n_splits, shared, leaf))

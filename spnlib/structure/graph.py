@@ -164,7 +164,10 @@ class SPN:
         Every node reachable from the root, children before parents.
     sum_nodes : list of Sum
         The sum nodes in ``nodes`` order; their weights, concatenated in this
-        order, form the flat weight vector used by every evaluator.
+        order, form the flat weight vector used by every evaluator. ``nodes`` is a
+        depth-first post-order from the root, so the flat vector runs from the leaves up:
+        a sum node's weights come after those of every sum node below it, and the root's
+        weights come last (each node's weights in the order of its children).
     weight_offsets : dict
         ``weight_offsets[sum_node] = (start, stop)`` into that vector.
     n_variables : int

@@ -67,7 +67,7 @@ def test_small_column_blocks_give_the_same_result(monkeypatch):
     monkeypatch.setattr(batched, "_BLOCK_ELEMENTS", 1)      # blocks of 16 distinct rows
     monkeypatch.setattr(batched, "_MIN_BLOCK_WIDTH", 16)
     blocked = MixtureBatch(decs, 6)
-    assert len(blocked._augmented(data)) > 1
+    assert len(blocked._prepare(data).blocks) > 1
     llh2, grad2 = blocked.llh_and_grad(blocked.stack(params), data)
     assert np.allclose(llh, llh2, rtol=1e-12) and np.allclose(grad.leaf, grad2.leaf, rtol=1e-10)
     assert np.allclose(grad.layers, grad2.layers, rtol=1e-10)
@@ -101,3 +101,50 @@ def test_bad_inputs_are_refused():
         batch.llh_and_grad(p, CountedData.from_array(np.array([[0, 1]])))
     with pytest.raises(TypeError, match="CountedData"):
         batch.llh_and_grad(p, np.array([[0, 1, 1]]))
+
+
+def test_one_decomposition_is_a_batch_of_one_and_the_top_level_names():
+    import spnlib
+    assert spnlib.MixtureBatch is MixtureBatch and spnlib.BatchParams is BatchParams
+    rng = np.random.default_rng(5)
+    data = CountedData.from_array(random_data(rng, 30, 3, 0.1))
+    one, listed = MixtureBatch(released(2, 4), 3), MixtureBatch([released(2, 4)], 3)
+    p = one.initial_params()
+    p.leaf[:] = rng.uniform(0.1, 1, p.leaf.shape)
+    llh1, g1 = one.llh_and_grad(p, data)
+    llh2, g2 = listed.llh_and_grad(p, data)
+    assert np.array_equal(llh1, llh2) and np.array_equal(g1.leaf, g2.leaf) and np.array_equal(g1.layers, g2.layers)
+
+
+def test_refusals_name_the_weight():
+    batch = MixtureBatch([shallow(2), released(2, 2)], 2)
+    p = batch.initial_params()
+    data = CountedData.from_array(np.array([[0, 1], [1, 1]]))
+    p.leaf[1, 0, 1, 0] = np.inf
+    with pytest.raises(ValueError, match=r"theta\[m=1, k=0, d=1, v=0\] is inf"):
+        batch.llh_and_grad(p, data)
+    p = batch.initial_params()
+    p.layers[4] = -1.0          # model 0 has 2 layer weights; model 1 (2, 1) has w^[0]_0, w^[0]_1, w^[1]_0, ...
+    with pytest.raises(ValueError, match=r"layer weight \(model 1, w\^\[1\]_0\) is -1.0"):
+        batch.log_likelihood(p, data)
+    p.layers[4] = 0.0           # a zero layer weight is fine: component 0 of model 1 has weight 0
+    llh, g = batch.llh_and_grad(p, data)
+    assert np.all(np.isfinite(llh)) and np.all(np.isfinite(g.layers)) and np.all(g.leaf[1, 0] == 0)
+
+
+def faithful_reference() -> np.ndarray:
+    """The faithful protocol's curves before the exactness rewrite, (3, 500); provenance in the file."""
+    from pathlib import Path
+    lines = (Path(__file__).with_name("faithful_curves_879c929.csv").read_text().splitlines())
+    rows = [line.split(",") for line in lines if line and not line.startswith(("#", "iteration"))]
+    return np.array([[float(v) for v in r[1:]] for r in rows]).T
+
+
+def test_the_faithful_protocol_curves_stay_within_roundoff_of_the_recorded_ones(nltcs_train):
+    """The released protocol (L = 1, 2, 3, 500 iterations) through MixtureBatch, against its curves as
+    recorded before the fast paths were made exact and faster: the change is round-off only."""
+    from spnlib.experiment.protocols import get_protocol, run_protocol
+    from spnlib.tolerances import ROUNDOFF
+    curves = run_protocol(get_protocol("released"), CountedData.from_array(nltcs_train), (1, 2, 3)).train
+    assert np.array_equal(curves[:, 0], curves[:, 1])            # the two runs are one
+    assert np.max(np.abs(curves[:, 0] - faithful_reference())) <= ROUNDOFF

@@ -146,6 +146,7 @@ def test_gradient_with_a_zero_weight_is_still_exact():
     (np.array([[0.5, 1.0]]), "not 0, 1 or missing"),
     (np.array([["a", "b"]]), "dtype"),
     (np.zeros((1, 1)), "columns"),
+    (np.zeros((1, 3)), "columns"),
     (np.zeros((2, 2, 2)), "2-D"),
 ])
 def test_bad_data(X, message):
@@ -170,3 +171,35 @@ def test_bad_counts_and_weights():
         log_likelihood(spn, CountedData.from_array(X), counts=[1.0, 1.0])
     with pytest.raises(ValueError, match="finite and >= 0"):
         log_likelihood(spn, X, weights=np.full(spn.n_weights, np.nan))
+
+
+def test_a_decomposed_spn_is_accepted_everywhere_and_other_types_are_named():
+    from spnlib.numeric.induced_trees import count_induced_trees
+    from spnlib.structure.builders import released_spn
+    net = released_spn(2, n_variables=3, n_components=4)
+    X = random_data(np.random.default_rng(0), 10, 3, 0.2)
+    np.testing.assert_array_equal(log_value(net, X), log_value(net.spn, X))
+    assert log_partition(net) == log_partition(net.spn)
+    assert log_likelihood(net, X) == log_likelihood(net.spn, X)
+    l1, g1 = log_likelihood_and_gradient(net, X)
+    l2, g2 = log_likelihood_and_gradient(compile_spn(net), X)
+    assert l1 == l2 and np.array_equal(g1, g2)
+    assert count_induced_trees(net) == 4 * 2 ** 3     # a component, and one indicator per variable
+    with pytest.raises(TypeError, match="expected an SPN .* got ndarray"):
+        log_value(np.ones(3), X)
+    with pytest.raises(TypeError, match="got list"):
+        compile_spn([net])
+
+
+@pytest.mark.parametrize("columns", [2, 3, 5])
+def test_data_need_exactly_one_column_per_variable(columns):
+    spn = random_spn(3, seed=0)
+    X = np.zeros((2, columns), dtype=int)
+    if columns == 3:
+        assert np.all(np.isfinite(log_value(spn, X)))
+        return
+    hint = r", e\.g\. X\[:, :3\]" if columns > 3 else r"$"
+    for fn in (lambda: log_value(spn, X), lambda: log_likelihood(spn, X),
+               lambda: log_likelihood_and_gradient(spn, CountedData.from_array(X))):
+        with pytest.raises(ValueError, match=rf"data have {columns} columns but the SPN has 3 variables .*{hint}"):
+            fn()

@@ -86,3 +86,39 @@ def test_bad_inputs():
         model.llh_and_grad(p, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="at least one variable"):
         FactorisedMixture(shallow(2), 0)
+
+
+def test_spn_layout_round_trip_and_the_general_gradient_in_the_fast_layout():
+    rng = np.random.default_rng(3)
+    dec = released(3, 8)
+    model = FactorisedMixture(dec, 3)
+    p = random_params(model, rng)
+    dspn, order = model.to_spn(p)
+    np.testing.assert_array_equal(order, model.spn_order)
+    np.testing.assert_array_equal(model.to_spn_layout(p), dspn.spn.weights())
+    back = model.from_spn_layout(dspn.spn.weights())
+    np.testing.assert_array_equal(back.flatten(), p.flatten())
+    # the flat SPN layout runs from the leaves up: a component's leaf sums first, the root's weights last
+    labels = dspn.spn.edge_labels()
+    assert labels[:2] == ["C1.x0->[x0=0]", "C1.x0->[x0=1]"] and labels[-2:] == ["root->S[1]_1", "root->S[1]_2"]
+    X = random_data(rng, 40, 3, 0.1)
+    data = CountedData.from_array(X)
+    _, g_general = log_likelihood_and_gradient(dspn, data)
+    _, g_fast = model.llh_and_grad(p, data)
+    converted = model.from_spn_layout(g_general)
+    np.testing.assert_allclose(converted.leaf, g_fast.leaf, rtol=RTOL_EXACT, atol=1e-12)
+    for a, b in zip(converted.layers, g_fast.layers):
+        np.testing.assert_allclose(a, b, rtol=RTOL_EXACT)
+    with pytest.raises(ValueError, match="SPN weight vector has shape"):
+        model.from_spn_layout(np.ones(3))
+
+
+def test_to_spn_accepts_zero_leaf_weights_for_the_general_evaluator():
+    model = FactorisedMixture(shallow(2), 2)
+    p = model.initial_params()
+    leaf = p.leaf.copy()
+    leaf[0, 1, 0] = 0.0
+    dspn, _ = model.to_spn(MixtureParams(leaf, p.layers))
+    assert dspn.spn.weights().min() == 0.0
+    with pytest.raises(ValueError, match=r"theta\[k=0, d=1, v=0\] is 0.*general evaluator accepts it"):
+        model.llh_and_grad(MixtureParams(leaf, p.layers), CountedData.from_array(np.array([[0, 1]])))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from strategies import decompositions, random_data
 
 from spnlib.numeric.evaluate import log_value
-from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn, released_spn
+from spnlib.structure.builders import decomposed_spn, factorised_component, random_spn, random_spn_size, released_spn
 from spnlib.structure.decomposition import balanced, shallow
 from spnlib.structure.graph import Bernoulli, Sum
 
@@ -88,3 +88,23 @@ def test_bernoulli_components_and_bad_arguments():
         random_spn(3, seed=0, leaf="gaussian")
     with pytest.raises(ValueError, match="n_variables >= 1"):
         random_spn(0, seed=0)
+
+
+@given(st.integers(1, 7), st.integers(0, 1000), st.integers(0, 3), st.integers(1, 3), st.integers(1, 2),
+       st.booleans(), st.sampled_from(["indicator", "bernoulli"]))
+@settings(max_examples=40, deadline=None)
+def test_random_spn_size_is_the_size_of_the_built_spn(D, seed, depth, n_sums, n_splits, shared, leaf):
+    kwargs = dict(depth=depth, n_sums=n_sums, n_splits=n_splits, shared=shared, leaf=leaf)
+    assert random_spn_size(D, seed, **kwargs) == random_spn(D, seed, max_edges=None, **kwargs).count()
+
+
+def test_random_spn_states_its_size_and_refuses_above_the_limit():
+    with pytest.raises(ValueError, match=r"would have 1,543,194 edges and 688,571 nodes, more than "
+                                         r"max_edges = 200,000; pass a larger max_edges \(or None\)"):
+        random_spn(8, seed=0, depth=4, n_sums=3, n_splits=2, shared=False)
+    size = random_spn_size(6, seed=1, depth=3, n_sums=2, shared=False)
+    with pytest.raises(ValueError, match=f"would have {size['edges']:,} edges"):
+        random_spn(6, seed=1, depth=3, n_sums=2, shared=False, max_edges=size["edges"] - 1)
+    assert random_spn(6, seed=1, depth=3, n_sums=2, shared=False, max_edges=size["edges"]).count() == size
+    with pytest.raises(ValueError, match=r"more than 20 edges \(counting stopped there\)"):
+        random_spn(6, seed=1, depth=3, n_sums=2, shared=False, max_edges=2)

@@ -122,3 +122,13 @@ def test_random_invalid_structures_are_named(case):
         SPN(root)
     assert err.value.property == prop
     assert err.value.node == name
+
+
+def test_the_flat_weight_order_runs_from_the_leaves_up_with_the_root_last():
+    spn = small_spn()
+    offsets = spn.weight_offsets
+    for s in spn.sum_nodes:
+        below = [c for c in s.children if isinstance(c, Sum)] + [g for c in s.children for g in c.children
+                                                                 if isinstance(g, Sum)]
+        assert all(offsets[b][1] <= offsets[s][0] for b in below)
+    assert offsets[spn.root][1] == spn.n_weights
