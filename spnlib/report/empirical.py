@@ -131,8 +131,8 @@ def deeper_is_faster(ev: Evidence) -> Finding:
     faithful_same = ev.faithful.depth_spread < SAME_CURVE
     base = ("released protocol: all depths follow one curve (speed-up exactly 1)" if faithful_same
             else "released protocol: the depths differ")
-    evidence = (f"{base}; variants, L = 2 and 3 over L = 1 at {' and '.join(f'{q:.0%}' for q in GAP_FRACTIONS)} "
-                f"of the gap: {_listing(classes)}")
+    evidence = (f"{base}; L = 2 and 3 over L = 1 at {' and '.join(f'{q:.0%}' for q in GAP_FRACTIONS)} of the gap, "
+                f"per setting: {_listing(classes)}")
     detail = _detail(ev.speedups)
     faster = [n for n, c in classes.items() if c == FASTER]
     if not faithful_same and len(faster) == len(classes):
@@ -150,7 +150,7 @@ def half_the_iterations(ev: Evidence) -> Finding:
     hits = [n for n, c in classes.items() if c == HALF_OR_FEWER]
     same = ev.faithful.depth_spread < SAME_CURVE
     base = "released protocol: ×1 (one curve)" if same else "released protocol: the depths differ"
-    evidence = (f"{base}; variants whose interval of L = 3 over L = 1 at {GAP_FRACTION:.0%} of the gap "
+    evidence = (f"{base}; settings whose interval of L = 3 over L = 1 at {GAP_FRACTION:.0%} of the gap "
                 f"{_listing(classes)}")
     status = Status.CONDITIONS if hits else Status.NOT_REPRODUCED
     return Finding(status, evidence, _detail(chosen))
