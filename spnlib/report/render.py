@@ -1,4 +1,8 @@
-"""Writing the report: Markdown table, links to the section of the book that shows each claim.
+"""Writing the report: one table per kind of claim, the counts, the glossary, the thresholds, the detail.
+
+The table (what nbval compares) holds only machine-robust evidence; the machine-dependent numbers
+behind it are a separate object, :class:`ReportDetail`, which the introduction shows in a cell
+nbval does not compare. Links go to the section of the book that shows each claim.
 
 Defined in the book's introduction (the reproducibility report).
 """
@@ -10,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spnlib.report.model import Claim, Row, Status
+from spnlib.report.model import STATUS_MEANING, Claim, Kind, Row, Status
 from spnlib.views.tables import markdown_table
 
-__all__ = ["heading_anchor", "chapter_headings", "section_link", "report_markdown", "ReproducibilityReport"]
+__all__ = ["heading_anchor", "chapter_headings", "link", "section_link", "report_markdown", "Counts",
+           "ReportDetail", "ReproducibilityReport"]
 
 
 def heading_anchor(heading: str) -> str:
@@ -35,42 +40,119 @@ def chapter_headings(source: Path) -> list[str]:
     return [m.group(2).strip() for m in re.finditer(r"^(#{1,3}) +(.+)$", text, flags=re.MULTILINE)]
 
 
-def section_link(claim: Claim, book_dir: Path) -> str:
-    """A Markdown link to the chapter (and section, if its heading exists) that shows a claim;
-    plain text if the chapter is not in ``book_dir`` yet."""
+def link(chapter: str, heading: str, book_dir: Path) -> str:
+    """A Markdown link to a chapter (and section, if its heading exists); plain text if the
+    chapter is not in ``book_dir`` yet."""
     for suffix in (".ipynb", ".md"):
-        source = book_dir / f"{claim.chapter}{suffix}"
+        source = book_dir / f"{chapter}{suffix}"
         if source.exists():
             break
     else:
-        return f"{claim.chapter} (not yet written)"
+        return f"{chapter} (not yet written)"
     headings = chapter_headings(source)
-    title = headings[0] if headings else claim.chapter
-    if claim.heading and claim.heading in headings:
-        return f"[{title}: {claim.heading}]({source.name}#{heading_anchor(claim.heading)})"
+    title = headings[0] if headings else chapter
+    if heading and heading in headings:
+        return f"[{title}: {heading}]({source.name}#{heading_anchor(heading)})"
     return f"[{title}]({source.name})"
 
 
-def report_markdown(rows: Sequence[Row], book_dir: Path | str = ".") -> str:
-    """The report as a Markdown table (MyST: math and links render in the book)."""
-    book_dir = Path(book_dir)
+def section_link(claim: Claim, book_dir: Path) -> str:
+    """A link to the section of the book that shows a claim."""
+    return link(claim.chapter, claim.heading, book_dir)
+
+
+def _table(rows: Sequence[Row], book_dir: Path) -> str:
     cells = [[f"**{row.claim.label}**: {row.claim.statement}", row.finding.status.value,
               row.finding.evidence, section_link(row.claim, book_dir)] for row in rows]
     return markdown_table(cells, ["Claim", "Verdict", "Evidence (computed when this page was built)", "Shown in"])
 
 
+def report_markdown(rows: Sequence[Row], book_dir: Path | str = ".") -> str:
+    """The report as Markdown (MyST: math and links render in the book): what each status means,
+    one table per kind of claim, the glossary of the words the rows use, and the thresholds."""
+    from spnlib.report.glossary import glossary_markdown
+    from spnlib.report.thresholds import thresholds_markdown
+    book_dir = Path(book_dir)
+    used = {r.finding.status for r in rows}
+    parts = ["**Verdicts.** " + "; ".join(f"*{s.value}*: {m}" for s, m in STATUS_MEANING.items() if s in used) + "."]
+    for kind in Kind:
+        mine = [r for r in rows if r.claim.kind is kind]
+        if mine:
+            parts += [f"**{kind.value.capitalize()}** ({len(mine)})", _table(mine, book_dir)]
+    parts += ["**Terms used above.**", glossary_markdown(rows, book_dir),
+              "**Thresholds.** Every threshold a verdict depends on is a stated choice:", thresholds_markdown()]
+    return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Verdicts counted per kind of claim (a table, never a raw dict on the page)."""
+    table: dict[Kind, dict[Status, int]]
+
+    @classmethod
+    def of(cls, rows: Sequence[Row]) -> Counts:
+        return cls({k: {s: sum(r.claim.kind is k and r.finding.status is s for r in rows) for s in Status}
+                    for k in Kind})
+
+    def __getitem__(self, kind: Kind) -> dict[Status, int]:
+        return self.table[kind]
+
+    def total(self, kind: Kind) -> int:
+        return sum(self.table[kind].values())
+
+    def _statuses(self) -> list[Status]:
+        return [s for s in Status if any(self.table[k][s] for k in Kind)]
+
+    def _repr_markdown_(self) -> str:
+        cols = self._statuses()
+        return markdown_table([[k.value] + [str(self.table[k][s]) for s in cols] + [str(self.total(k))]
+                               for k in Kind], ["kind of claim"] + [s.value for s in cols] + ["all"])
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{k.value}: " + ", ".join(f"{self.table[k][s]} {s.value}" for s in self._statuses()
+                                                    if self.table[k][s]) + f" (of {self.total(k)})" for k in Kind)
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """The machine-dependent numbers behind the table's evidence (chaotic runs): point estimates
+    and intervals whose last digits differ between machines. Shown in an uncompared cell."""
+    rows: list[Row]
+
+    def _repr_markdown_(self) -> str:
+        cells = [[f"**{r.claim.label}**: {r.claim.statement}", r.finding.detail] for r in self.rows if r.finding.detail]
+        return markdown_table(cells, ["Claim", "Numbers behind the verdict (this machine)"])
+
+    def __repr__(self) -> str:
+        return "\n".join(f"[{r.claim.key}] {r.finding.detail}" for r in self.rows if r.finding.detail)
+
+
 @dataclass
 class ReproducibilityReport:
-    """The computed report. Displays as a Markdown table in Jupyter and in the book; its
-    text form (what nbval compares) lists each claim with its verdict."""
+    """The computed report. Displays as Markdown in Jupyter and in the book; its text form (what
+    nbval compares besides) lists each claim's key, label and verdict, one per line."""
     rows: list[Row]
     book_dir: Path
 
-    def counts(self) -> dict[str, int]:
-        return {s.value: sum(r.finding.status is s for r in self.rows) for s in Status}
+    def counts(self) -> Counts:
+        return Counts.of(self.rows)
+
+    def detail(self) -> ReportDetail:
+        return ReportDetail(self.rows)
+
+    def status(self, key: str) -> Status:
+        for r in self.rows:
+            if r.claim.key == key:
+                return r.finding.status
+        raise KeyError(f"no claim {key!r} in the report; it has {[r.claim.key for r in self.rows]}")
+
+    def summary(self):
+        """The summary paragraph, written from the statuses (:mod:`spnlib.report.summary`)."""
+        from spnlib.report.summary import Summary
+        return Summary(self.rows)
 
     def _repr_markdown_(self) -> str:
         return report_markdown(self.rows, self.book_dir)
 
     def __repr__(self) -> str:
-        return "\n".join(f"{r.claim.label}: {r.finding.status.value}" for r in self.rows)
+        return "\n".join(f"[{r.claim.key}] {r.claim.label}: {r.finding.status.value}" for r in self.rows)

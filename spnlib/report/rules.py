@@ -1,8 +1,9 @@
-"""The rules of the reproducibility report: how each claim's verdict follows from the numbers.
+"""The rules of the reproducibility report for the algebraic identities (Sec. 2.1, Eqs. 1-14, trees).
 
 Each function takes the :class:`~spnlib.report.evidence.Evidence` (the chapters' computations, run
 once) and returns a :class:`~spnlib.report.model.Finding`. Its docstring states the rule; the
-thresholds come from :mod:`spnlib.tolerances`, where each is stated once.
+thresholds come from :mod:`spnlib.report.thresholds`, which takes them from :mod:`spnlib.tolerances`
+and states each on the page. The empirical claims' rules are in :mod:`spnlib.report.empirical`.
 
 Defined in the book's introduction (the reproducibility report).
 """
@@ -10,35 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
-
-import numpy as np
 
 from spnlib.report.evidence import Evidence
 from spnlib.report.model import Finding, Status
-from spnlib.tolerances import DIGITISATION, ENVELOPE_SHARE, FIG3_NATS, GAP_FRACTIONS, HALF, ROUNDOFF, SAME_CURVE
+from spnlib.report.thresholds import IDENTITY_TOLERANCE
 
-if TYPE_CHECKING:
-    from spnlib.stats.speedup import Acceleration
+__all__ = ["HOLDS", "HOLDS_FIRST_ORDER", "equation_rule", "eq2", "eq13", "eq14", "linear_gradients",
+           "linear_update", "network_identity", "below"]
 
 HOLDS = ("holds exactly",)
 HOLDS_FIRST_ORDER = ("holds exactly", "holds to first order in η")
 MAX_RESIDUAL_CHARS = 90        # longer residuals are left to the derivation chapter
-IDENTITY_TOLERANCE = ROUNDOFF          # |log difference| of two computations of the same network
-FIG3_TOLERANCE = FIG3_NATS
-ENVELOPE_TOLERANCE = DIGITISATION
-GAP_FRACTION = GAP_FRACTIONS[0]        # "near optimal": 90 % of the gap (the report's acceleration_90)
 
 
-def _small(x: float, bound: float) -> str:
+def below(x: float, bound: float) -> str:
     """A round-off-sized number as "below <bound>" (its digits differ between machines)."""
     return f"below {bound:.0e}" if x < bound else f"{x:.1e}"
-
-
-def _fmt(a) -> str:
-    """An acceleration factor with its interval, e.g. ×2.79 [2.48, 3.04]."""
-    from spnlib.stats.speedup import format_interval
-    return "×" + format_interval(a.factor, a.low, a.high, digits=2)
 
 
 def _residual(row: dict) -> str:
@@ -56,9 +44,10 @@ def _trees(rows: Iterable[dict]) -> str:
     return ", ".join(r["decomposition"] for r in rows)
 
 
-def equation_rule(name: str, accept: Sequence[str] = HOLDS) -> Callable[[Evidence], Finding]:
+def equation_rule(name: str, accept: Sequence[str] = HOLDS, note: str = "") -> Callable[[Evidence], Finding]:
     """Rule for a printed equation: compared on every tree where it applies (the derivation's
-    verdict table). All accepted -> reproduced; some -> under conditions; none -> paper error."""
+    verdict table). All accepted -> reproduced; some -> under conditions; none -> paper error.
+    ``note`` is appended to the evidence of a finding that is not "reproduced"."""
     def assess(ev: Evidence) -> Finding:
         rows = [r for r in ev.equation(name) if r["verdict"] != "not applicable"]
         if not rows:
@@ -71,11 +60,26 @@ def equation_rule(name: str, accept: Sequence[str] = HOLDS) -> Callable[[Evidenc
             kinds = " / ".join(sorted({r["verdict"] for r in good}))
             return Finding(Status.REPRODUCED, f"{kinds} on {_trees(good)}{when}")
         where = f" ({bad[0]['where']})" if bad[0].get("where") else ""
-        detail = f"does not hold on {_trees(bad)}{where}{_residual(bad[0])}"
+        detail = f"does not hold on {_trees(bad)}{where}{_residual(bad[0])}" + (f"; {note}" if note else "")
         if good:
             return Finding(Status.CONDITIONS, f"holds on {_trees(good)}{when}; {detail}")
         return Finding(Status.PAPER_ERROR, detail)
     return assess
+
+
+def eq2(ev: Evidence) -> Finding:
+    """Eq. 2 is a per-sample gradient. It holds exactly on every tree -> reproduced, and the
+    evidence says of which objective it is the gradient once summed over the N samples: of the
+    corrected one, sum_n log f(x_n) - N log f(*), and (if so) not of Eq. 1 as printed."""
+    per_sample = equation_rule("Eq. 2")(ev)
+    if per_sample.status is not Status.REPRODUCED:
+        return per_sample
+    corrected = all(r["verdict"] in HOLDS for r in ev.equation("Eq. 2 vs corrected Eq. 1"))
+    printed = all(r["verdict"] in HOLDS for r in ev.equation("Eq. 1-2"))
+    of = ("the corrected objective $\\sum_n \\log f(x_n) - N \\log f(*)$" if corrected else "no objective checked")
+    against = "" if printed else " (not of Eq. 1 as printed)"
+    return Finding(Status.REPRODUCED, f"{per_sample.evidence}, as the per-sample gradient of "
+                   f"$\\log f(x) - \\log f(*)$; summed over the $N$ samples it is the gradient of {of}{against}")
 
 
 def eq13(ev: Evidence) -> Finding:
@@ -144,125 +148,5 @@ def network_identity(key: str, what: str) -> Callable[[Evidence], Finding]:
         gap = ev.network_checks[key]
         status = Status.REPRODUCED if gap < IDENTITY_TOLERANCE else Status.NOT_REPRODUCED
         return Finding(status, f"{what}: largest absolute difference of the log values over all "
-                       f"2³ states {_small(gap, IDENTITY_TOLERANCE)}")
+                       f"2³ states {below(gap, IDENTITY_TOLERANCE)}")
     return assess
-
-
-# ------------------------------------------------------------- the experiment (Sec. 3.1)
-def _at(reports: list, depth: int) -> list[tuple[str, Acceleration]]:
-    """(variant, speed-up of ``depth`` over L = 1 to GAP_FRACTION of the gap) for every variant."""
-    return [(rep.protocol, a) for rep in reports for a in rep.acceleration_90 if a.depth == depth]
-
-
-def fig3_curves(ev: Evidence) -> Finding:
-    """The released protocol's curves within FIG3_TOLERANCE of the paper's for L = 1, 2, 3 ->
-    reproduced; else, if some variant's runs cover >= ENVELOPE_SHARE of each paper curve ->
-    under conditions (naming the variant); else not reproduced."""
-    rep = ev.faithful
-    worst = float(np.max(rep.comparison["max_abs_difference"]))
-    if worst < FIG3_TOLERANCE:
-        return Finding(Status.REPRODUCED, f"released protocol within {worst:.3f} nats of every curve")
-    from spnlib.experiment.protocols import paper_fig3
-    paper = paper_fig3()
-    coverage = {}
-    for acc in ev.acceleration:
-        runs = acc.curves[:3, :, :paper.shape[1]]
-        inside = (paper >= runs.min(axis=1) - ENVELOPE_TOLERANCE) & (paper <= runs.max(axis=1) + ENVELOPE_TOLERANCE)
-        coverage[acc.protocol] = inside.mean(axis=1)
-    same = "one curve for L = 1, 2, 3" if rep.depth_spread < SAME_CURVE else "different curves"
-    base = (f"released protocol: {same}, {rep.final:.2f} at iteration 500 against the paper's "
-            + "/".join(f"{v:.2f}" for v in rep.paper_final))
-    covered = [name for name, share in coverage.items() if np.all(share >= ENVELOPE_SHARE)]
-    if covered:
-        return Finding(Status.CONDITIONS, base + f"; inside the range of the runs of {', '.join(covered)}")
-    best = max(coverage, key=lambda n: coverage[n].min())
-    return Finding(Status.NOT_REPRODUCED, base + f"; the closest variant, {best}, covers "
-                   + "/".join(f"{100 * s:.0f}" for s in coverage[best]) + " % of the paper's L = 1/2/3 points")
-
-
-def two_runs(ev: Evidence) -> Finding:
-    """"Estimated over 2 independent re-runs to account for random effects of the structure
-    generation": bit-identical runs of the released script -> paper error."""
-    if ev.faithful.runs_identical:
-        return Finding(Status.PAPER_ERROR, "the released script has no randomness: the two runs of every "
-                       "depth are bit-identical (the figure plots their element-wise maximum)")
-    return Finding(Status.REPRODUCED, "the released script's runs differ")
-
-
-def deeper_is_faster(ev: Evidence) -> Finding:
-    """"Increasing the number of sum layers leads to faster optimisation": the released protocol
-    separates the depths, and every variant's L = 3 speed-up has its interval above 1 ->
-    reproduced; some variants -> under conditions; none -> not reproduced."""
-    faithful_same = ev.faithful.depth_spread < SAME_CURVE
-    speedups = _at(ev.acceleration, 3)
-    faster = [(n, a) for n, a in speedups if a.low > 1]
-    listing = "; ".join(f"{n} {_fmt(a)}" for n, a in speedups)
-    base = ("released protocol: all depths follow one curve" if faithful_same
-            else "released protocol: the depths differ")
-    detail = f"{base}; L = 3 over L = 1, updates to {GAP_FRACTION:.0%} of the gap: {listing}"
-    if not faithful_same and len(faster) == len(speedups):
-        return Finding(Status.REPRODUCED, detail)
-    return Finding(Status.CONDITIONS if faster else Status.NOT_REPRODUCED, detail)
-
-
-def half_the_iterations(ev: Evidence) -> Finding:
-    """"L = 3 finds a near optimal solution after only half the iterations of L = 1": the
-    speed-up of L = 3 over L = 1 (to GAP_FRACTION of the gap) has an interval reaching HALF.
-    The released protocol's depths follow one curve (speed-up 1), so at best some variants
-    -> under conditions; none -> not reproduced."""
-    speedups = _at(ev.acceleration, 3)
-    hits = [(n, a) for n, a in speedups if a.high >= HALF]
-    listing = "; ".join(f"{n} {_fmt(a)}" for n, a in speedups)
-    same = ev.faithful.depth_spread < SAME_CURVE
-    base = "released protocol: ×1 (one curve)" if same else "released protocol: the depths differ"
-    status = Status.CONDITIONS if hits else Status.NOT_REPRODUCED
-    return Finding(status, f"{base}; variants, L = 3 over L = 1 to {GAP_FRACTION:.0%} of the gap: {listing}")
-
-
-# ------------------------------------------------------- Observation 1 and Claim 1
-ROUND_OFF = 1e-10              # a reconstruction or replay this close is exact (round-off)
-MATERIAL = 0.05                # a term that makes up more than this share of a step matters
-
-
-def observation1(ev: Evidence) -> Finding:
-    """Observation 1 on NLTCS runs of decomposed mixtures (the verification chapter's study):
-    if Eq. 14 with per-component rho_k, lambda_k reconstructs every step and the shallow model
-    replays the run to ROUND_OFF, the momentum reading holds; it is "under conditions" when
-    the initial-weight carry (dropped by the near-zero reading) is a MATERIAL part of a step or
-    dropping it changes the run; otherwise reproduced. No exact reconstruction: not reproduced."""
-    summary = ev.observation1
-    residual = max(s["eq14_exact_residual_max"] for s in summary.values())
-    replay = max(s["drift[exact]"] for s in summary.values())
-    if residual > ROUND_OFF or replay > ROUND_OFF:
-        return Finding(Status.NOT_REPRODUCED,
-                       f"Eq. 14 reconstruction residual {residual:.0e}, replay drift {replay:.0e}")
-    carry = [s["share_of_change"]["carry"] for s in summary.values()]
-    no_carry = [s["drift[exact, no carry]"] for s in summary.values()]
-    detail = (f"runs of {', '.join(summary)} replayed ({_small(replay, ROUND_OFF)}) by the shallow model with adaptive "
-              f"per-component rates, momentum on past gradients and a carry of the initial weights")
-    if min(carry) > MATERIAL or min(no_carry) > MATERIAL:
-        return Finding(Status.CONDITIONS, detail + f"; the carry is {min(carry):.0%}-{max(carry):.0%} of a step "
-                       f"and dropping it (the near-zero reading) moves the run by {min(no_carry):.0%}-"
-                       f"{max(no_carry):.0%}")
-    return Finding(Status.REPRODUCED, detail)
-
-
-def claim1(ev: Evidence) -> Finding:
-    """Claim 1 on random deep SPNs (the verification chapter's study). The premise (the SPN is
-    the mixture of its induced trees, and its steps move the tree weights as the mixture's do)
-    must hold to ROUND_OFF. If no tree has a weight of its own, the decomposition argument of
-    Observation 1 does not carry over: not reproduced; else reproduced. The speed-up of the
-    deep SPN over the free mixture of its trees is reported as evidence."""
-    summary = ev.claim1
-    value = max(s["value_residual_max"] for s in summary.values())
-    step = max(s["step_residual_max"] for s in summary.values())
-    if value > ROUND_OFF or step > ROUND_OFF:
-        return Finding(Status.NOT_REPRODUCED, f"the tree mixture misses the SPN by {max(value, step):.0e}")
-    private = max(s["private_fraction_max"] for s in summary.values())
-    speed = "; ".join(f"{kind} ×" + "{:.2f} [{:.2f}, {:.2f}]".format(*s["deep_speedup@0.99"])
-                      for kind, s in summary.items())
-    detail = (f"an SPN is the mixture of its induced trees and its steps move them exactly "
-              f"({_small(max(value, step), ROUND_OFF)}); "
-              f"{'no' if private == 0 else f'{private:.0%} of the'} trees have a weight of their own; speed-up of "
-              f"the deep SPN over the free mixture of its trees (updates to 99 % of the gap): {speed}")
-    return Finding(Status.NOT_REPRODUCED if private == 0 else Status.REPRODUCED, detail)
