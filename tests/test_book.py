@@ -43,7 +43,7 @@ EXPERIMENT = "book/experiment"
 # README "Writing a chapter"). Their test is expected to fail (strict: once a chapter passes,
 # the test fails until the chapter is taken off this list).
 CONVENTIONS_PENDING = {"book/intro", "book/beyond", "book/derivation", "book/experiment",
-                       "book/linear_networks", "book/spns", "book/verification"}
+                       "book/linear_networks", "book/verification"}
 
 slow = pytest.mark.slow
 
