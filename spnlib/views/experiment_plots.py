@@ -104,8 +104,11 @@ def fig3_figure(curves: Curves, path_stem: str | None = None):
 
     with matplotlib.rc_context({"svg.hashsalt": "spnlib", "svg.fonttype": "none"}):
         fig, ax = plt.subplots(figsize=(6, 3.5))
+        paper_setting = (curves.dataset == "nltcs" and curves.protocol.eta == 0.01
+                         and curves.protocol.rule == "projected")
         if curves.protocol.aggregate == "max":
-            plot_fig3(curves, ax, paper=curves.dataset == "nltcs" and curves.protocol.faithful)
+            plot_fig3(curves, ax, paper=paper_setting and (curves.protocol.faithful
+                                                           or curves.protocol.sibling_order == "hash"))
         else:
             plot_bands(curves.train, curves.depths, ax, title=f"{curves.protocol.label} - {curves.dataset}",
                        paper=curves.dataset == "nltcs" and curves.protocol.eta == 0.01
