@@ -155,21 +155,24 @@ class ReleasedOrder:
         self.orders = _check_orders(orders, (M, K, D))
         flat = self.orders.reshape(M * K, D)
         rows_t = np.ascontiguousarray(data.rows.T.astype(bool))          # (D, U)
+        self._rows_t = rows_t
         self._weights = data.counts / data.n_samples
         U = rows_t.shape[1]
         per = max(1, min(M, _CHUNK_ELEMENTS // (K * 32)))
         self._model_chunks = [(a, min(M, a + per)) for a in range(0, M, per)]
         width = max(32, _CHUNK_ELEMENTS // (per * K))
         self._row_chunks = [(a, min(U, a + width)) for a in range(0, U, width)]
-        # per model chunk: the identity-to-order row gather of its (D * C, n) arrays, and per row
-        # chunk the data in child order (D, 1, n) and in each component's order (D, C, n)
+        # per model chunk: the identity-to-order row gather of its (D * C, n) work arrays, and per row
+        # chunk the flat indices of every term in each component's order into the chunk's (C, D, 2) log
+        # leaf weights (static for the run; a precomputed gather is the fastest exact selection)
         self._chunks = []
         for m0, m1 in self._model_chunks:
             order = flat[m0 * K:m1 * K]                                   # (C, D)
             C = order.shape[0]
             gather = (order.T * C + np.arange(C)).ravel()                 # permuted[p, c] = child[order[c, p], c]
-            x_perm = [np.ascontiguousarray(rows_t[:, r0:r1][order.T]) for r0, r1 in self._row_chunks]
-            self._chunks.append((order, gather, x_perm))
+            base = (np.arange(C)[None, :] * D + order.T) * 2              # (D, C): theta_{c, order[c, p], 0}
+            picks = [(base[:, :, None] + rows_t[:, r0:r1][order.T]).astype(np.intp) for r0, r1 in self._row_chunks]
+            self._chunks.append((order, gather, picks))
 
     def __call__(self, params: BatchParams, grad: BatchParams, log_space: bool = False) -> None:
         corr = self.correction(params)
@@ -185,25 +188,20 @@ class ReleasedOrder:
         log_s = np.log(params.leaf.sum(axis=3)).reshape(M * K, D)
         log_w = batch.component_log_weights(params.layers).reshape(M * K)
         out = np.zeros((M * K, D, 2))
-        rows_t = self.data.rows.T.astype(bool)
-        for (m0, m1), (order, gather, x_perm) in zip(self._model_chunks, self._chunks):
+        rows_t = self._rows_t
+        for (m0, m1), (order, gather, picks) in zip(self._model_chunks, self._chunks):
             cs = slice(m0 * K, m1 * K)
             C = order.shape[0]
             cols = np.arange(C)
-            t0, t1 = log_t[cs, :, 0], log_t[cs, :, 1]                          # (C, D)
-            # permuted-order leaf values: [p, c] = value of variable order[c, p]
-            t0p, t1p = t0[cols, order.T], t1[cols, order.T]                    # (D, C)
+            chunk_t = log_t[cs]                                                 # (C, D, 2), contiguous
+            t0, t1 = chunk_t[:, :, 0].T[:, :, None], chunk_t[:, :, 1].T[:, :, None]
+            flat_t = chunk_t.ravel()
             acc = np.zeros((D, C, 2))                                           # by position, then v
             self._partition(log_s[cs], log_w[cs], order, gather, acc)
-            for (r0, r1), xp in zip(self._row_chunks, x_perm):
-                x = rows_t[:, r0:r1][:, None, :]                                 # (D, 1, n)
-                child = np.empty(xp.shape)
-                np.copyto(child, t0.T[:, :, None])
-                np.copyto(child, t1.T[:, :, None], where=x)
-                permuted = np.empty(xp.shape)
-                np.copyto(permuted, t0p[:, :, None])
-                np.copyto(permuted, t1p[:, :, None], where=xp)
-                self._data(child, permuted, xp, log_w[cs], gather, self._weights[r0:r1], acc)
+            for (r0, r1), pick in zip(self._row_chunks, picks):
+                child = np.where(rows_t[:, None, r0:r1], t1, t0)                  # (D, C, n), child order
+                permuted = flat_t.take(pick)                                     # (D, C, n), component order
+                self._data(child, permuted, pick, log_w[cs], gather, self._weights[r0:r1], acc)
             # back from positions to variables: out[c, order[c, p]] = acc[p, c]
             out[cs][cols[:, None], order] = acc.transpose(1, 0, 2)
         return out.reshape(M, K, D, 2)
@@ -234,10 +232,10 @@ class ReleasedOrder:
         e_pi *= e_id
         return e_pi
 
-    def _data(self, child, permuted, x_perm, log_w, gather, weights, acc) -> None:
+    def _data(self, child, permuted, pick, log_w, gather, weights, acc) -> None:
         e = self._terms(child, permuted, log_w, gather)
         e *= weights
-        ones = np.where(x_perm, e, 0.0).sum(axis=2)
+        ones = np.einsum("pcn,pcn->pc", e, (pick & 1).astype(np.float64))       # rows with x = 1
         acc[:, :, 1] += ones
         acc[:, :, 0] += e.sum(axis=2) - ones
 
