@@ -81,6 +81,8 @@ class Protocol:
         ``"hash"`` (the released code's per-component order).
     floor, leaf_floor : float, float or None
         Floor of the projected update, and of the leaf weights if different (ablations).
+    log_storage : bool
+        Keep every weight as exp(log(w)) between updates, as the Julia script stores log weights.
     gradient_noise : float
         Relative per-entry noise u on every gradient (round-off model).
     random_structure : bool
@@ -108,6 +110,7 @@ class Protocol:
     sibling_order: str = "child"
     floor: float = 1e-4
     leaf_floor: float | None = None
+    log_storage: bool = False
     gradient_noise: float = 0.0
     random_structure: bool = False
     n_components: int = 8
@@ -120,7 +123,8 @@ class Protocol:
 
     def optimiser(self) -> Optimiser:
         """The update rule with this protocol's learning rate and floors."""
-        return Optimiser(self.rule, self.eta, floor=self.floor, leaf_floor=self.leaf_floor)
+        return Optimiser(self.rule, self.eta, floor=self.floor, leaf_floor=self.leaf_floor,
+                         log_storage=self.log_storage)
 
     def with_changes(self, **changes) -> Protocol:
         """A copy with some settings changed (a changed copy of the faithful protocol is a variant)."""

@@ -58,6 +58,11 @@ class Optimiser:
     leaf_floor : float, optional
         Lower bound of the leaf weights, if different from ``floor`` (an ablation: a tiny one
         leaves only the layer weights clipped).
+    log_storage : bool
+        Store the weights as their logs between updates, as the released Julia code does
+        (``snode.logweights[:] .= log.(wt)``, read back as ``exp.(logweights)``): after every projected
+        update each weight is replaced by exp(log(w)). Symmetric (identical weights stay identical), but
+        it rounds differently from keeping w, so it changes how tiny differences survive.
     beta : float
         Momentum coefficient (``"momentum"``).
     beta1, beta2, eps : float
@@ -68,6 +73,7 @@ class Optimiser:
     eta: float | np.ndarray = 0.01
     floor: float = 1e-4
     leaf_floor: float | None = None
+    log_storage: bool = False
     beta: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
@@ -192,6 +198,9 @@ class _State:
         np.maximum(p.leaf, opt.floor_leaf, out=p.leaf)
         p.layers += self.eta_layers * step_layers
         np.maximum(p.layers, opt.floor, out=p.layers)
+        if opt.log_storage:
+            for a in (p.leaf, p.layers):
+                np.exp(np.log(a), out=a)
         return llh
 
 

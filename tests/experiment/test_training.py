@@ -189,3 +189,15 @@ def test_a_leaf_floor_of_its_own():
     p.leaf[0, :, 0, 0] = 1e-6                # below the layer floor, above the leaf floor: allowed
     res = train(batch, CountedData.from_array(TINY), p, opt, 3)
     assert res.params.leaf.min() >= 1e-8 and res.params.layers.min() >= 1e-4
+
+
+def test_log_storage_round_trips_every_weight_and_keeps_identical_components_identical():
+    batch = MixtureBatch([released(2)], 2)
+    data = CountedData.from_array(TINY)
+    plain = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05), 4)
+    logged = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05, log_storage=True), 4)
+    assert np.allclose(plain.params.leaf, logged.params.leaf, rtol=1e-13)
+    assert np.all(np.ptp(logged.params.leaf, axis=1) == 0)
+    one = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05), 1).params
+    two = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05, log_storage=True), 1).params
+    assert np.array_equal(two.leaf, np.exp(np.log(one.leaf)))
