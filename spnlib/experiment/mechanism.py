@@ -8,7 +8,9 @@
   clusters are the connected components of that relation);
 * ``layer_at_floor`` / ``leaf_at_floor`` - the share of the layer and of the leaf weights sitting on
   the floor of the projected update (every layer weight starts there);
-* ``effective`` - the effective number of components, exp of the entropy of w_k / sum_j w_j.
+* ``effective`` - the effective number of components, exp of the entropy of w_k / sum_j w_j;
+* ``replicated`` - the share of the mixture weight sum_k w_k carried by clusters of two or more
+  identical components (copies that share one component's responsibility, and so its leaf updates).
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
@@ -23,8 +25,8 @@ from spnlib.data.counted import CountedData
 from spnlib.experiment.protocols import Curves, Protocol, run_protocol, structure
 from spnlib.numeric.batched import BatchParams, MixtureBatch
 
-__all__ = ["DISTINCT_TOLERANCE", "MechanismTrace", "MechanismRecorder", "distinct_components",
-           "effective_components", "run_with_mechanism"]
+__all__ = ["DISTINCT_TOLERANCE", "MechanismTrace", "MechanismRecorder", "cluster_labels", "distinct_components",
+           "replicated_share", "effective_components", "run_with_mechanism"]
 
 DISTINCT_TOLERANCE = 1e-3
 """Two components are the same while every leaf weight of one is within this of the other's (the leaf
@@ -32,8 +34,8 @@ weights are of order 1/2; a difference of 1e-3 moves a log-likelihood by about 1
 (To move to :mod:`spnlib.tolerances` with the next change there.)"""
 
 
-def distinct_components(leaf: np.ndarray, tolerance: float = DISTINCT_TOLERANCE) -> np.ndarray:
-    """Number of clusters of components per model; leaf (M, K, D, 2) -> (M,) int.
+def cluster_labels(leaf: np.ndarray, tolerance: float = DISTINCT_TOLERANCE) -> np.ndarray:
+    """Cluster of every component, labelled by its lowest-numbered member; leaf (M, K, D, 2) -> (M, K) int.
 
     Components k and j are linked when max |theta_k - theta_j| <= tolerance; a cluster is a connected
     component of the links (so a chain of close components counts once).
@@ -45,8 +47,25 @@ def distinct_components(leaf: np.ndarray, tolerance: float = DISTINCT_TOLERANCE)
     reach = (gap <= tolerance).astype(np.int64)
     for _ in range(max(1, int(np.ceil(np.log2(max(K, 2)))))):
         reach = (np.einsum("mij,mjk->mik", reach, reach) > 0).astype(np.int64)
-    # a cluster is counted at its lowest-numbered member
-    return (reach.argmax(axis=2) == np.arange(K)).sum(axis=1)
+    return reach.argmax(axis=2)
+
+
+def distinct_components(leaf: np.ndarray, tolerance: float = DISTINCT_TOLERANCE) -> np.ndarray:
+    """Number of clusters of components per model (see :func:`cluster_labels`); leaf (M, K, D, 2) -> (M,)."""
+    labels = cluster_labels(leaf, tolerance)
+    return (labels == np.arange(labels.shape[1])).sum(axis=1)
+
+
+def replicated_share(labels: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+    """Share of the mixture weight carried by clusters of two or more components; (M, K), (M, K) -> (M,)."""
+    lw = np.asarray(log_w, dtype=np.float64)
+    p = np.exp(lw - lw.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    M, K = labels.shape
+    size = np.zeros((M, K))
+    np.add.at(size, (np.repeat(np.arange(M), K), labels.ravel()), 1.0)
+    in_copies = np.take_along_axis(size, labels, axis=1) >= 2
+    return (p * in_copies).sum(axis=1)
 
 
 def effective_components(log_w: np.ndarray) -> np.ndarray:
@@ -69,12 +88,13 @@ class MechanismTrace:
     leaf_at_floor: np.ndarray
     effective: np.ndarray
     nonfinite: np.ndarray
+    replicated: np.ndarray
 
     def by_depth(self, n_depths: int) -> MechanismTrace:
         """The same arrays reshaped to (n_depths, runs, T) (models ordered depth-major, as run_protocol does)."""
         return MechanismTrace(*(a.reshape(n_depths, -1, a.shape[-1]) for a in
                                 (self.distinct, self.layer_at_floor, self.leaf_at_floor, self.effective,
-                                 self.nonfinite)))
+                                 self.nonfinite, self.replicated)))
 
 
 class MechanismRecorder:
@@ -107,14 +127,16 @@ class MechanismRecorder:
         finite = np.isfinite(params.leaf).reshape(M, -1).all(axis=1) & np.isfinite(grad.leaf).reshape(M, -1).all(axis=1)
         with np.errstate(divide="ignore"):
             log_w = self.batch.component_log_weights(params.layers)
-        self._rows.append((distinct_components(params.leaf, self.tolerance), layer_floor, leaf_floor,
-                           effective_components(log_w), ~finite))
+        labels = cluster_labels(params.leaf, self.tolerance)
+        distinct = (labels == np.arange(labels.shape[1])).sum(axis=1)
+        self._rows.append((distinct, layer_floor, leaf_floor, effective_components(log_w), ~finite,
+                           replicated_share(labels, log_w)))
 
     def trace(self) -> MechanismTrace:
         """Everything recorded so far, (M, T) per quantity."""
         if not self._rows:
             raise ValueError("nothing recorded yet: pass the recorder to train() as its observer")
-        cols = [np.stack([r[i] for r in self._rows], axis=1) for i in range(5)]
+        cols = [np.stack([r[i] for r in self._rows], axis=1) for i in range(6)]
         return MechanismTrace(*cols)
 
 

@@ -68,7 +68,7 @@ def test_recorder_on_the_faithful_start():
     assert np.all(tr.layer_at_floor[:, 0] == 1)      # every layer weight starts on the floor
     assert np.all(tr.leaf_at_floor == 0)
     assert np.allclose(tr.effective, 8)
-    assert not tr.nonfinite.any()
+    assert not tr.nonfinite.any() and np.allclose(tr.replicated, 1)
     with pytest.raises(ValueError, match="nothing recorded"):
         MechanismRecorder(batch).trace()
 
@@ -78,3 +78,15 @@ def test_run_with_mechanism_shapes_and_a_broken_symmetry():
     curves, tr = run_with_mechanism(proto, DATA, (1, 2), runs=3)
     assert curves.train.shape == (2, 3, 30) and tr.distinct.shape == (2, 3, 30)
     assert np.all(tr.distinct[:, :, 0] == 8)         # a 20 % perturbation separates every component
+
+
+def test_replicated_share_counts_the_weight_of_identical_copies():
+    from spnlib.experiment.mechanism import cluster_labels, replicated_share
+
+    leaf = np.full((1, 4, 2, 2), 0.5)
+    leaf[0, 0] += 0.1                                       # component 0 apart, 1-3 identical
+    labels = cluster_labels(leaf)
+    assert labels.tolist() == [[0, 1, 1, 1]]
+    w = np.log(np.array([[0.4, 0.2, 0.2, 0.2]]))
+    assert np.isclose(replicated_share(labels, w)[0], 0.6)
+    assert replicated_share(np.array([[0, 1, 2, 3]]), w)[0] == 0
