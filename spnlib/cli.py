@@ -9,7 +9,9 @@ writes ``results/curves.csv`` (columns protocol, dataset, depth, run, iteration,
 train_llh, and test_llh where the test split is evaluated: the updated protocol, or
 ``--test``) and the figure as ``results/figure.png`` and ``results/figure.svg``.
 Depth is the paper's L, the number of consecutive sum layers. ``--eta``,
-``--iterations`` and ``--runs`` default to the protocol's own settings.
+``--iterations`` and ``--runs`` default to the protocol's own settings. ``--protocol released-order``
+runs the same with the released code's summation order (the operation that broke the symmetry of the
+authors' run; a different order per component, drawn from the seed).
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """

@@ -35,6 +35,14 @@ def test_updated_protocol_adds_test_llh(tmp_path, nltcs_train):
     assert list(rows[0])[-1] == "test_llh" and len(rows) == 3 and rows[0]["protocol"] == "updated"
 
 
+def test_released_order_is_offered_and_runs(tmp_path, nltcs_train):
+    assert main(["reproduce", "--protocol", "released-order", "--depths", "1", "3", "--iterations", "3",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    rows = read_csv(tmp_path / "curves.csv")
+    assert len(rows) == 2 * 2 * 3 and {r["protocol"] for r in rows} == {"released-order"}
+    assert (tmp_path / "figure.png").stat().st_size > 1000
+
+
 @pytest.mark.parametrize("args, message", [
     (["--eta", "0"], "learning rate eta must be finite and > 0"),
     (["--eta", "-0.5"], "learning rate eta must be finite and > 0"),

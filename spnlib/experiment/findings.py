@@ -5,6 +5,9 @@
   the independent-model ceiling, where the paper's curves leave the symmetric run).
 * :func:`acceleration_summary` - the depth effect under the variants that break the
   symmetry, with bootstrap intervals.
+* :func:`order_report` - the released code's summation order (and other symmetry breakers) against
+  the paper's curves, with the mechanism traces; :func:`floor_ablations` and :func:`asymmetry_sweep` -
+  what the floor, and the size and place of the initial asymmetry, do to the depth effect.
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
@@ -17,11 +20,15 @@ import numpy as np
 
 from spnlib.data.counted import CountedData
 from spnlib.data.debd import load_counted
-from spnlib.experiment.protocols import Curves, fig3_comparison, get_protocol, paper_fig3, run_protocol
+from spnlib.experiment.fig3_match import match_paper
+from spnlib.experiment.mechanism import run_with_mechanism
+from spnlib.experiment.protocols import Curves, Protocol, fig3_comparison, get_protocol, paper_fig3, run_protocol
 from spnlib.experiment.symmetry import departure_iteration, independent_llh
 from spnlib.stats.speedup import Acceleration, GapRow, acceleration, gap_table
 
-__all__ = ["FaithfulReport", "faithful_reproduction", "AccelerationReport", "acceleration_summary"]
+__all__ = ["FaithfulReport", "faithful_reproduction", "AccelerationReport", "acceleration_summary", "OrderReport",
+           "order_report", "ABLATIONS", "AblationRow", "floor_ablations", "asymmetry_settings", "AsymmetryRow",
+           "asymmetry_sweep"]
 
 
 def _nltcs(data: CountedData | None) -> CountedData:
@@ -106,4 +113,120 @@ def acceleration_summary(data: CountedData | None = None,
         out.append(AccelerationReport(name, proto.label, tuple(depths), runs, rows, initial, best,
                                       acceleration(c, depths, 0.9, target=target),
                                       acceleration(c, depths, 0.99, target=target), c))
+    return out
+
+
+# ------------------------------------------------------------------ the released code's summation order
+def _symmetric(data: CountedData, iterations: int) -> np.ndarray:
+    """The faithful protocol's single curve (every depth and run follows it)."""
+    return run_protocol(get_protocol("released").with_changes(iterations=iterations), data, (1,), runs=1).train[0, 0]
+
+
+@dataclass
+class OrderReport:
+    """Symmetry-breaking variants against the paper's Fig. 3, with their mechanism traces.
+
+    Attributes
+    ----------
+    curves : dict name -> Curves (L = 1, 2, 3; ``runs`` draws each, paired across depths)
+    traces : dict name -> MechanismTrace, arrays (3, runs, T)
+    matches : dict name -> list of DepthMatch (coverage of the paper's curves, departures, values)
+    symmetric : ndarray (T,), the faithful (symmetric) curve
+    """
+
+    curves: dict
+    traces: dict
+    matches: dict
+    symmetric: np.ndarray
+
+
+def order_report(data: CountedData | None = None, variants: Sequence[str] = ("released-order", "ulp"),
+                 runs: int = 24, seed: int = 0, n_boot: int = 200, iterations: int = 500) -> OrderReport:
+    """Run each variant with a mechanism recorder and match it to the paper (see :mod:`.fig3_match`)."""
+    data = _nltcs(data)
+    symmetric = _symmetric(data, iterations)
+    curves, traces, matches = {}, {}, {}
+    for name in variants:
+        proto = get_protocol(name).with_changes(iterations=iterations)
+        c, tr = run_with_mechanism(proto, data, (1, 2, 3), runs=runs, seed=seed)
+        curves[name], traces[name] = c, tr
+        matches[name] = match_paper(c.train, paper_fig3(), symmetric, n_boot=n_boot)
+    return OrderReport(curves, traces, matches, symmetric)
+
+
+ABLATIONS: dict[str, dict[str, object]] = {
+    "floor 1e-4 (released)": {},
+    "floor 1e-8": {"floor": 1e-8},
+    "floor on the layer weights only": {"leaf_floor": 1e-300},
+    "floor on the leaf weights only": {"floor": 1e-300, "leaf_floor": 1e-4},
+    "no floor (log-space update)": {"rule": "log"},
+}
+"""The floor ablations of the mechanism study: changes to a symmetry-breaking variant (1e-300 stands for
+no floor: positivity only)."""
+
+
+@dataclass
+class AblationRow:
+    """One ablation: final values, speed-ups of L = 2, 3 over L = 1 at 90 % of the gap, mechanism at the end."""
+
+    name: str
+    final_median: np.ndarray
+    acceleration: list[Acceleration]
+    distinct: np.ndarray
+    layer_at_floor: np.ndarray
+    effective: np.ndarray
+    nonfinite: bool
+
+
+def floor_ablations(data: CountedData | None = None, variant: str = "ulp", runs: int = 20, seed: int = 0,
+                    ablations: dict[str, dict[str, object]] | None = None, iterations: int = 500,
+                    target: str = "best") -> list[AblationRow]:
+    """Every floor ablation of ``variant``, L = 1, 2, 3 (medians over runs, at the last iteration).
+
+    ``target`` is the gap target of the speed-ups (:data:`spnlib.stats.speedup.TARGETS`); with chaotic runs
+    ``"own"`` is the more robust (one exceptional draw sets the common ``"best"`` target).
+    """
+    data = _nltcs(data)
+    out = []
+    for name, changes in (ablations or ABLATIONS).items():
+        proto = get_protocol(variant).with_changes(iterations=iterations, **changes)
+        c, tr = run_with_mechanism(proto, data, (1, 2, 3), runs=runs, seed=seed)
+        out.append(AblationRow(name, np.median(c.train[:, :, -1], axis=1),
+                               acceleration(c.train, (1, 2, 3), 0.9, target=target),
+                               np.median(tr.distinct[:, :, -1], axis=1), np.median(tr.layer_at_floor[:, :, -1], axis=1),
+                               np.median(tr.effective[:, :, -1], axis=1), bool(tr.nonfinite.any())))
+    return out
+
+
+def asymmetry_settings(sizes: Sequence[float] = (1e-12, 1e-9, 1e-6, 1e-3, 1e-1)) -> dict[str, Protocol]:
+    """Initial asymmetries by size and place: leaf weights, layer weights (ulp, then relative sizes)."""
+    released_p, perturbed = get_protocol("released"), get_protocol("perturbed")
+    out: dict[str, Protocol] = {"leaf, ulp": get_protocol("ulp")}
+    out.update({f"leaf, {s:g}": perturbed.with_changes(perturbation=s) for s in sizes})
+    out["layer, ulp"] = released_p.with_changes(layer_ulp_share=0.5, runs=20, aggregate="mean")
+    out.update({f"layer, {s:g}": released_p.with_changes(layer_perturbation=s, runs=20, aggregate="mean")
+                for s in sizes})
+    return out
+
+
+@dataclass
+class AsymmetryRow:
+    """Departure from the symmetric curve (median over runs, per depth) and the 90 % speed-up of L = 3."""
+
+    setting: str
+    departure: np.ndarray
+    acceleration_3: Acceleration
+
+
+def asymmetry_sweep(data: CountedData | None = None, settings: dict[str, Protocol] | None = None, runs: int = 20,
+                    seed: int = 0, iterations: int = 500, target: str = "best") -> list[AsymmetryRow]:
+    """Departure iteration and speed-up of L = 3 against the size and place of the initial asymmetry."""
+    data = _nltcs(data)
+    symmetric = _symmetric(data, iterations)
+    out = []
+    for name, proto in (settings or asymmetry_settings()).items():
+        c = run_protocol(proto.with_changes(iterations=iterations), data, (1, 2, 3), runs=runs, seed=seed).train
+        T = c.shape[-1]
+        dep = np.array([[departure_iteration(r, symmetric) or T + 1 for r in runs_] for runs_ in c])
+        out.append(AsymmetryRow(name, np.median(dep, axis=1), acceleration(c, (1, 2, 3), 0.9, target=target)[2]))
     return out

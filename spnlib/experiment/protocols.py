@@ -13,6 +13,11 @@ iterations and runs. :data:`PROTOCOLS` holds the ones the book uses:
   moved up by one unit in the last place (1/2 -> 1/2 + 2^-53): the smallest possible asymmetry.
 * ``"roundoff"`` - variant: the released initialisation, with every gradient entry
   multiplied by 1 + u xi, xi ~ U(-1, 1), u = 2^-53 (round-off that differs between components).
+* ``"released-order"`` - variant: the released protocol with the released code's summation order:
+  in the gradient of every leaf weight, the sum over the other 15 variables' log-values is
+  accumulated in a per-component order, fixed for the run and drawn from its seed, as the Julia
+  script's Dict-ordered ids do (:mod:`spnlib.experiment.released_order`). 2 runs, element-wise
+  maximum, as in the script; the book's statistics use many runs.
 * ``"random-structure"`` - variant: "perturbed" on random trees with L sum layers.
 * ``"updated"`` - the authors' later script: log-space parameters, truncated-normal
   initialisation (scale 0.1), eta = 0.1, 1,000 iterations, 5 runs, test LLH recorded.
@@ -34,7 +39,8 @@ import numpy as np
 
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
-from spnlib.experiment.training import Optimiser, TrainingResult, train
+from spnlib.experiment.released_order import ORDERS, ReleasedOrder, component_orders
+from spnlib.experiment.training import Observer, Optimiser, TrainingResult, train
 from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.structure.decomposition import Decomposition, released
 
@@ -64,6 +70,19 @@ class Protocol:
         Relative random perturbation s of the leaf weights at initialisation.
     ulp_share : float
         Share of the leaf weights moved up by one unit in the last place at initialisation.
+    layer_perturbation : float
+        Relative random perturbation of the layer weights at initialisation, upwards (1 + s |z|), so
+        that they stay on or above the floor.
+    layer_ulp_share : float
+        Share of the layer weights moved up by one unit in the last place at initialisation.
+    sibling_order : str
+        Summation order of the leaf-weight gradients (:data:`~spnlib.experiment.released_order.ORDERS`):
+        ``"child"`` (the fast path), ``"identity"`` (the explicit path in child order, a check) or
+        ``"hash"`` (the released code's per-component order).
+    floor, leaf_floor : float, float or None
+        Floor of the projected update, and of the leaf weights if different (ablations).
+    log_storage : bool
+        Keep every weight as exp(log(w)) between updates, as the Julia script stores log weights.
     gradient_noise : float
         Relative per-entry noise u on every gradient (round-off model).
     random_structure : bool
@@ -86,11 +105,26 @@ class Protocol:
     init: str = "released"
     perturbation: float = 0.0
     ulp_share: float = 0.0
+    layer_perturbation: float = 0.0
+    layer_ulp_share: float = 0.0
+    sibling_order: str = "child"
+    floor: float = 1e-4
+    leaf_floor: float | None = None
+    log_storage: bool = False
     gradient_noise: float = 0.0
     random_structure: bool = False
     n_components: int = 8
     init_scale: float = 0.1
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.sibling_order not in ORDERS:
+            raise ValueError(f"unknown summation order {self.sibling_order!r}; choose one of {', '.join(ORDERS)}")
+
+    def optimiser(self) -> Optimiser:
+        """The update rule with this protocol's learning rate and floors."""
+        return Optimiser(self.rule, self.eta, floor=self.floor, leaf_floor=self.leaf_floor,
+                         log_storage=self.log_storage)
 
     def with_changes(self, **changes) -> Protocol:
         """A copy with some settings changed (a changed copy of the faithful protocol is a variant)."""
@@ -115,6 +149,8 @@ PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
              ulp_share=0.5, runs=20, aggregate="mean"),
     Protocol("roundoff", "variant: released protocol with round-off-sized gradient noise (u = 2^-53)",
              gradient_noise=2.0 ** -53, runs=20, aggregate="mean"),
+    Protocol("released-order", "variant: released protocol, leaf gradients summed in each component's own order "
+             "(the released code's Dict order)", sibling_order="hash"),
     Protocol("random-structure", "variant: random trees with L sum layers, perturbed leaves (s = 1e-3)",
              perturbation=1e-3, random_structure=True, runs=20, aggregate="mean"),
     Protocol("updated", "the authors' updated script: log-space weights, truncated-normal init",
@@ -179,6 +215,13 @@ def initial_params(protocol: Protocol, batch: MixtureBatch, seeds: Sequence[int]
         if protocol.ulp_share > 0:
             up = rng.random(p.leaf[m].shape) < protocol.ulp_share
             p.leaf[m][up] = np.nextafter(p.leaf[m][up], np.inf)
+        if protocol.layer_perturbation > 0 or protocol.layer_ulp_share > 0:
+            layer_rng = np.random.default_rng([seed, 4])
+            if protocol.layer_perturbation > 0:
+                layers *= 1.0 + protocol.layer_perturbation * np.abs(layer_rng.standard_normal(layers.shape))
+            if protocol.layer_ulp_share > 0:
+                up = layer_rng.random(layers.shape) < protocol.layer_ulp_share
+                layers[up] = np.nextafter(layers[up], np.inf)
     np.maximum(p.leaf, 1e-300, out=p.leaf)
     np.maximum(p.layers, 1e-300, out=p.layers)
     return p
@@ -226,7 +269,7 @@ class Curves:
 def run_protocol(protocol: Protocol, data: CountedData, depths: Sequence[int] = (1, 2, 3),
                  dataset: str = "nltcs", runs: int | None = None, seed: int = 0,
                  test: CountedData | None = None,
-                 progress: Callable[[int], None] | None = None) -> Curves:
+                 progress: Callable[[int], None] | None = None, observer: Observer | None = None) -> Curves:
     """Train every depth and run of ``protocol`` together; see :class:`Curves`.
 
     Parameters
@@ -237,6 +280,9 @@ def run_protocol(protocol: Protocol, data: CountedData, depths: Sequence[int] = 
         Run r uses seed ``seed + r`` (for all depths alike).
     test : CountedData, optional
         Held-out data, evaluated before every update too.
+    observer : callable, optional
+        Passed to :func:`~spnlib.experiment.training.train` (e.g. a
+        :class:`~spnlib.experiment.mechanism.MechanismRecorder`); models are ordered depth-major.
     """
     depths = tuple(int(L) for L in depths)
     if not depths:
@@ -249,10 +295,14 @@ def run_protocol(protocol: Protocol, data: CountedData, depths: Sequence[int] = 
     batch = MixtureBatch(decs, data.n_variables)
     model_seeds = [s for _ in depths for s in seeds]
     params = initial_params(protocol, batch, model_seeds)
-    opt = Optimiser(protocol.rule, protocol.eta)
-    result: TrainingResult = train(batch, data, params, opt, protocol.iterations, test=test,
+    hook = None
+    if protocol.sibling_order != "child":
+        orders = component_orders(model_seeds, batch.n_components, data.n_variables, protocol.sibling_order)
+        hook = ReleasedOrder(batch, data, orders)
+    result: TrainingResult = train(batch, data, params, protocol.optimiser(), protocol.iterations, test=test,
                                    progress=progress, gradient_noise=protocol.gradient_noise,
-                                   noise_seed=seed, threads=protocol.threads)
+                                   noise_seed=seed, threads=protocol.threads, observer=observer,
+                                   gradient_hook=hook)
     shape = (len(depths), runs, protocol.iterations)
     return Curves(protocol, dataset, depths, seeds, result.train_llh.reshape(shape),
                   None if result.test_llh is None else result.test_llh.reshape(shape))

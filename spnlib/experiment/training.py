@@ -9,7 +9,7 @@ after t updates.
 Update rules (eta > 0, g the gradient of the mean log-likelihood):
 
 * ``"projected"``: w <- max(w + eta g, floor) for every sum weight, leaves and
-  layers alike (the released code; floor = 1e-4).
+  layers alike (the released code; floor = 1e-4; the leaves may get a floor of their own).
 * ``"log"``: gradient ascent on the log weights, log w <- log w + eta w g (the
   authors' updated script).
 * ``"momentum"``: heavy ball with projection, v <- beta v + g, w <- max(w + eta v, floor).
@@ -29,10 +29,18 @@ from spnlib.data.counted import CountedData
 from spnlib.numeric.batched import BatchParams, MixtureBatch
 from spnlib.numeric.blas import blas_threads
 
-__all__ = ["RULES", "Optimiser", "TrainingResult", "train"]
+__all__ = ["RULES", "Optimiser", "TrainingResult", "GradientHook", "Observer", "train"]
 
 RULES = ("projected", "log", "momentum", "adam")
 """The update rules :class:`Optimiser` knows."""
+
+GradientHook = Callable[[BatchParams, BatchParams, bool], None]
+"""Called with (weights, gradient, log_space) after every gradient evaluation; may add to the gradient in
+place (log_space: the gradient is with respect to the log weights). E.g. the released code's summation
+order, :class:`spnlib.experiment.released_order.ReleasedOrder`."""
+
+Observer = Callable[[BatchParams, BatchParams], None]
+"""Called with (weights, gradient) before every update; must not modify them."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,14 @@ class Optimiser:
         Learning rate, one for all models or one per model of the batch.
     floor : float
         Lower bound of every weight under the projected rules (the released code: 1e-4).
+    leaf_floor : float, optional
+        Lower bound of the leaf weights, if different from ``floor`` (an ablation: a tiny one
+        leaves only the layer weights clipped).
+    log_storage : bool
+        Store the weights as their logs between updates, as the released Julia code does
+        (``snode.logweights[:] .= log.(wt)``, read back as ``exp.(logweights)``): after every projected
+        update each weight is replaced by exp(log(w)). Symmetric (identical weights stay identical), but
+        it rounds differently from keeping w, so it changes how tiny differences survive.
     beta : float
         Momentum coefficient (``"momentum"``).
     beta1, beta2, eps : float
@@ -56,6 +72,8 @@ class Optimiser:
     rule: str = "projected"
     eta: float | np.ndarray = 0.01
     floor: float = 1e-4
+    leaf_floor: float | None = None
+    log_storage: bool = False
     beta: float = 0.9
     beta1: float = 0.9
     beta2: float = 0.999
@@ -68,6 +86,8 @@ class Optimiser:
             check_eta(e)
         if not self.floor > 0:
             raise ValueError(f"the weight floor must be > 0, got {self.floor!r}")
+        if self.leaf_floor is not None and not self.leaf_floor > 0:
+            raise ValueError(f"the leaf-weight floor must be > 0, got {self.leaf_floor!r}")
         if not (0 <= self.beta < 1 and 0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.eps > 0):
             raise ValueError("need 0 <= beta, beta1, beta2 < 1 and eps > 0")
 
@@ -79,6 +99,11 @@ class Optimiser:
         if eta.shape != (n_models,):
             raise ValueError(f"need one learning rate or {n_models}, got shape {eta.shape}")
         return eta
+
+    @property
+    def floor_leaf(self) -> float:
+        """The floor of the leaf weights (``leaf_floor``, or ``floor``)."""
+        return self.floor if self.leaf_floor is None else float(self.leaf_floor)
 
     def label(self) -> str:
         eta = np.asarray(self.eta)
@@ -109,10 +134,11 @@ class _State:
     """Optimiser state: parameters in the space the rule moves, plus moments."""
 
     def __init__(self, opt: Optimiser, params: BatchParams, n_models: int, n_layer_models: np.ndarray,
-                 noise: float = 0.0, noise_seed: int = 0,
-                 observer: Callable[[BatchParams, BatchParams], None] | None = None):
+                 noise: float = 0.0, noise_seed: int = 0, observer: Observer | None = None,
+                 hook: GradientHook | None = None):
         self.opt = opt
         self.observer = observer
+        self.hook = hook
         self.noise = float(noise)
         self.noise_rng = np.random.default_rng([noise_seed, 2]) if noise > 0 else None
         eta = opt.etas(n_models)
@@ -127,7 +153,9 @@ class _State:
             self.v = BatchParams(np.zeros_like(params.leaf), np.zeros_like(params.layers))
         self.t = 0
 
-    def _noisy(self, g: BatchParams) -> BatchParams:
+    def _noisy(self, g: BatchParams, log_space: bool = False) -> BatchParams:
+        if self.hook is not None:
+            self.hook(self.params, g, log_space)
         if self.observer is not None:
             self.observer(self.params, g)
         if self.noise_rng is not None:
@@ -140,7 +168,7 @@ class _State:
         opt, p = self.opt, self.params
         if opt.rule == "log":
             llh, g = batch.llh_and_log_grad(p, data)
-            g = self._noisy(g)
+            g = self._noisy(g, log_space=True)
             self.log.leaf += self.eta_leaf * g.leaf
             self.log.layers += self.eta_layers * g.layers
             np.exp(self.log.leaf, out=p.leaf)
@@ -167,18 +195,20 @@ class _State:
                 steps.append((m / c1) / (np.sqrt(v / c2) + opt.eps))
             step_leaf, step_layers = steps
         p.leaf += self.eta_leaf * step_leaf
-        np.maximum(p.leaf, opt.floor, out=p.leaf)
+        np.maximum(p.leaf, opt.floor_leaf, out=p.leaf)
         p.layers += self.eta_layers * step_layers
         np.maximum(p.layers, opt.floor, out=p.layers)
+        if opt.log_storage:
+            for a in (p.leaf, p.layers):
+                np.exp(np.log(a), out=a)
         return llh
 
 
 def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser: Optimiser,
           iterations: int, test: CountedData | None = None,
           progress: Callable[[int], None] | None = None, gradient_noise: float = 0.0,
-          noise_seed: int = 0,
-          observer: Callable[[BatchParams, BatchParams], None] | None = None,
-          threads: int | None = 1) -> TrainingResult:
+          noise_seed: int = 0, observer: Observer | None = None,
+          threads: int | None = 1, gradient_hook: GradientHook | None = None) -> TrainingResult:
     """Train every model of ``batch`` for ``iterations`` updates.
 
     Parameters
@@ -205,6 +235,9 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
     threads : int or None
         BLAS threads for the matrix products (default 1; see :mod:`spnlib.numeric.blas`: with more,
         identical components can be rounded differently). None leaves NumPy's setting.
+    gradient_hook : callable, optional
+        A :data:`GradientHook`, called after every gradient evaluation and before ``observer`` and the
+        noise (e.g. the released code's summation order). None (the default) costs nothing.
 
     Returns
     -------
@@ -218,12 +251,13 @@ def train(batch: MixtureBatch, data: CountedData, params: BatchParams, optimiser
     if int(iterations) != iterations or iterations < 1:
         raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
     batch.check(params)
-    if optimiser.rule != "log" and (np.any(params.leaf < optimiser.floor) or np.any(params.layers < optimiser.floor)):
+    if optimiser.rule != "log" and (np.any(params.leaf < optimiser.floor_leaf)
+                                    or np.any(params.layers < optimiser.floor)):
         raise ValueError(f"initial weights below the floor {optimiser.floor:g} of the projected update")
     if not 0 <= gradient_noise < 1:
         raise ValueError(f"gradient_noise must be in [0, 1), got {gradient_noise!r}")
     M, T = batch.n_models, int(iterations)
-    state = _State(optimiser, params, M, batch.layer_counts, gradient_noise, noise_seed, observer)
+    state = _State(optimiser, params, M, batch.layer_counts, gradient_noise, noise_seed, observer, gradient_hook)
     curves = np.empty((M, T))
     tests = np.empty((M, T)) if test is not None else None
     with blas_threads(threads):

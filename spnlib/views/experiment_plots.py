@@ -10,10 +10,10 @@ import numpy as np
 
 from spnlib.experiment.protocols import Curves, paper_fig3
 from spnlib.stats.speedup import mean_confidence_band
-from spnlib.views.figures import depth_colour
+from spnlib.views.figures import depth_colour, plot_quantile_band
 
 __all__ = ["plot_fig3", "plot_bands", "plot_spread", "plot_rate_sweep",
-           "fig3_figure"]
+           "fig3_figure", "plot_variant_against_paper", "plot_mechanism", "plot_asymmetry_sweep"]
 
 def _axes(ax):
     if ax is None:
@@ -104,8 +104,11 @@ def fig3_figure(curves: Curves, path_stem: str | None = None):
 
     with matplotlib.rc_context({"svg.hashsalt": "spnlib", "svg.fonttype": "none"}):
         fig, ax = plt.subplots(figsize=(6, 3.5))
+        paper_setting = (curves.dataset == "nltcs" and curves.protocol.eta == 0.01
+                         and curves.protocol.rule == "projected")
         if curves.protocol.aggregate == "max":
-            plot_fig3(curves, ax, paper=curves.dataset == "nltcs" and curves.protocol.faithful)
+            plot_fig3(curves, ax, paper=paper_setting and (curves.protocol.faithful
+                                                           or curves.protocol.sibling_order == "hash"))
         else:
             plot_bands(curves.train, curves.depths, ax, title=f"{curves.protocol.label} - {curves.dataset}",
                        paper=curves.dataset == "nltcs" and curves.protocol.eta == 0.01
@@ -115,3 +118,73 @@ def fig3_figure(curves: Curves, path_stem: str | None = None):
             fig.savefig(f"{path_stem}.png", dpi=120)
             fig.savefig(f"{path_stem}.svg", metadata={"Date": None})
     return fig
+
+
+def plot_variant_against_paper(curves: np.ndarray, depths: Sequence[int] = (1, 2, 3), ax=None, title: str = "",
+                               level: float = 0.9, pairs: bool = False):
+    """Median and central ``level`` band of the draws (or of the maxima of all pairs of draws) per depth,
+    with the paper's digitised Fig. 3 dashed; curves (n_depths, runs, T)."""
+    from spnlib.experiment.fig3_match import pair_maxima
+
+    ax = _axes(ax)
+    c = np.asarray(curves)
+    it = np.arange(1, c.shape[-1] + 1)
+    q = ((1 - level) / 2, (1 + level) / 2)
+    for L, runs in zip(depths, c):
+        shown = pair_maxima(runs) if pairs else runs
+        plot_quantile_band(ax, it, shown, f"L = {L}", color=depth_colour(L), quantiles=q, lw=1.4)
+    _overlay_paper(ax, lw=1.0, label="paper")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean train LLH")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return ax
+
+
+def plot_mechanism(trace, depths: Sequence[int] = (1, 2, 3), axes=None, title: str = ""):
+    """Medians over runs of a MechanismTrace (n_depths, runs, T): distinct components, layer weights on the
+    floor, effective number of components and the weight share of identical copies, one panel each."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    panels = (("distinct", "distinct components"), ("layer_at_floor", "layer weights on the floor"),
+              ("effective", "effective number of components"), ("replicated", "weight on identical copies"))
+    for ax, (field, label) in zip(axes, panels):
+        values = np.asarray(getattr(trace, field), dtype=np.float64)
+        it = np.arange(1, values.shape[-1] + 1)
+        for L, runs in zip(depths, values):
+            ax.plot(it, np.median(runs, axis=0), color=depth_colour(L), lw=1.3, label=f"L = {L}")
+        ax.set_xlabel("iteration")
+        ax.set_title(label, fontsize=9)
+    axes[0].legend(fontsize=7)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=9)
+    return axes
+
+
+def plot_asymmetry_sweep(rows, ax=None):
+    """Departure iteration of L = 1 and 3 and the speed-up of L = 3 against the initial asymmetry's size,
+    one line per place (rows from :func:`spnlib.experiment.findings.asymmetry_sweep`)."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    places: dict[str, list] = {}
+    for r in rows:
+        place, size = r.setting.split(", ")
+        places.setdefault(place, []).append((2.0 ** -53 if size == "ulp" else float(size), r))
+    for place, items in places.items():
+        items.sort(key=lambda item: item[0])
+        x = [s for s, _ in items]
+        ax[0].plot(x, [r.departure[0] for _, r in items], marker="o", ms=3, label=f"{place}, L = 1")
+        ax[0].plot(x, [r.departure[-1] for _, r in items], marker="s", ms=3, ls="--", label=f"{place}, L = 3")
+        f = [r.acceleration_3 for _, r in items]
+        ax[1].errorbar(x, [a.factor for a in f], yerr=[[a.factor - a.low for a in f], [a.high - a.factor for a in f]],
+                       marker="o", ms=3, capsize=2, label=place)
+    for a in ax:
+        a.set_xscale("log")
+        a.set_xlabel("initial asymmetry (relative; ulp = 2^-53)")
+        a.legend(fontsize=7)
+    ax[0].set_ylabel("leaves the symmetric curve (median iteration)")
+    ax[1].set_ylabel("speed-up of L = 3 at 90 % of the gap")
+    ax[1].axhline(1.0, color="0.5", lw=0.8)
+    return ax

@@ -120,3 +120,21 @@ def test_ulp_variant_moves_half_the_leaves_by_one_ulp_and_pairs_depths():
     up = p.leaf != 0.5
     assert 0.3 < up.mean() < 0.7 and np.all(p.leaf[up] == np.nextafter(0.5, 1))
     assert np.array_equal(p.leaf[0], p.leaf[1])
+
+
+def test_released_order_is_the_faithful_protocol_but_for_the_summation_order():
+    ro, faithful = get_protocol("released-order"), get_protocol("released")
+    assert not ro.faithful and ro.sibling_order == "hash" and faithful.sibling_order == "child"
+    same = {f for f in ("rule", "eta", "iterations", "runs", "aggregate", "init", "floor", "perturbation", "ulp_share")}
+    assert all(getattr(ro, f) == getattr(faithful, f) for f in same)
+    with pytest.raises(ValueError, match="summation order"):
+        faithful.with_changes(sibling_order="sorted")
+
+
+def test_layer_perturbations_stay_on_or_above_the_floor():
+    batch = MixtureBatch([released(1), released(3)], 3)
+    p = initial_params(get_protocol("released").with_changes(layer_perturbation=1e-3), batch, [1, 1])
+    assert np.all(p.layers >= 1e-4) and np.any(p.layers > 1e-4) and np.all(p.leaf == 0.5)
+    u = initial_params(get_protocol("released").with_changes(layer_ulp_share=0.5), batch, [2, 2])
+    assert set(np.unique(u.layers)) <= {1e-4, np.nextafter(1e-4, 1)}
+    assert get_protocol("released").with_changes(floor=1e-8, leaf_floor=1e-9).optimiser().floor_leaf == 1e-9

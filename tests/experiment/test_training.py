@@ -160,3 +160,44 @@ def test_bad_training_arguments():
         train(batch, data, p, Optimiser("projected", np.array([0.1, 0.2])), 1)
     with pytest.raises(ValueError, match="gradient_noise"):
         train(batch, data, p, Optimiser(), 1, gradient_noise=2.0)
+
+
+def test_gradient_hook_sees_every_gradient_and_its_additions_count():
+    batch = MixtureBatch([released(1)], 2)
+    data = CountedData.from_array(TINY)
+    calls = []
+
+    def hook(params, grad, log_space):
+        calls.append(log_space)
+        grad.leaf += 1.0                     # a constant push on every leaf weight
+
+    plain = train(batch, data, batch.initial_params(), Optimiser("projected", 0.01), 3)
+    pushed = train(batch, data, batch.initial_params(), Optimiser("projected", 0.01), 3, gradient_hook=hook)
+    assert calls == [False] * 3
+    assert np.allclose(pushed.params.leaf - plain.params.leaf, 0.03, atol=1e-3)
+    train(batch, data, batch.initial_params(), Optimiser("log", 0.01), 2, gradient_hook=hook)
+    assert calls[-2:] == [True, True]
+
+
+def test_a_leaf_floor_of_its_own():
+    opt = Optimiser("projected", 0.5, floor=1e-4, leaf_floor=1e-8)
+    assert opt.floor_leaf == 1e-8 and Optimiser().floor_leaf == 1e-4
+    with pytest.raises(ValueError, match="leaf-weight floor"):
+        Optimiser(leaf_floor=0.0)
+    batch = MixtureBatch([released(1)], 2)
+    p = batch.initial_params()
+    p.leaf[0, :, 0, 0] = 1e-6                # below the layer floor, above the leaf floor: allowed
+    res = train(batch, CountedData.from_array(TINY), p, opt, 3)
+    assert res.params.leaf.min() >= 1e-8 and res.params.layers.min() >= 1e-4
+
+
+def test_log_storage_round_trips_every_weight_and_keeps_identical_components_identical():
+    batch = MixtureBatch([released(2)], 2)
+    data = CountedData.from_array(TINY)
+    plain = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05), 4)
+    logged = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05, log_storage=True), 4)
+    assert np.allclose(plain.params.leaf, logged.params.leaf, rtol=1e-13)
+    assert np.all(np.ptp(logged.params.leaf, axis=1) == 0)
+    one = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05), 1).params
+    two = train(batch, data, batch.initial_params(), Optimiser("projected", 0.05, log_storage=True), 1).params
+    assert np.array_equal(two.leaf, np.exp(np.log(one.leaf)))

@@ -41,3 +41,25 @@ def test_fig3_figure_writes_png_and_svg(tmp_path):
     assert (tmp_path / "figure.png").stat().st_size > 1000
     assert (tmp_path / "figure.svg").read_text().lstrip().startswith("<?xml")
     plt.close(fig)
+
+
+def test_variant_mechanism_and_sweep_plots():
+    from spnlib.experiment.findings import AsymmetryRow
+    from spnlib.experiment.mechanism import MechanismTrace
+    from spnlib.stats.speedup import Acceleration
+    from spnlib.views.experiment_plots import plot_asymmetry_sweep, plot_mechanism, plot_variant_against_paper
+
+    curves = np.random.default_rng(2).normal(size=(3, 6, 500)).cumsum(axis=-1)
+    ax = plot_variant_against_paper(curves)
+    assert len(ax.collections) == 3 and sum("paper" in line.get_label() for line in ax.get_lines()) == 3
+    ax = plot_variant_against_paper(curves, pairs=True)
+    plt.close("all")
+    shape = (3, 4, 50)
+    trace = MechanismTrace(*(np.ones(shape) for _ in range(6)))
+    axes = plot_mechanism(trace)
+    assert len(axes) == 4 and len(axes[0].get_lines()) == 3
+    rows = [AsymmetryRow(f"{place}, {size}", np.array([10.0, 9.0, 8.0]), Acceleration(3, 0.9, 2.0, 1.5, 2.5))
+            for place in ("leaf", "layer") for size in ("ulp", "1e-06", "0.1")]
+    ax = plot_asymmetry_sweep(rows)
+    assert len(ax[0].get_lines()) == 4
+    plt.close("all")
