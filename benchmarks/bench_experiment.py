@@ -46,9 +46,11 @@ from spnlib.numeric.fastpath import FactorisedMixture  # noqa: E402
 from spnlib.structure.decomposition import released  # noqa: E402
 from spnlib.views import explorer  # noqa: E402
 
-MOVES = [(0.01, 3), (0.02, 3), (0.05, 3), (0.05, 2), (0.05, 4), (0.1, 4), (0.2, 4), (0.2, 1), (0.005, 1),
-         (0.005, 3)]
-"""A reader's slider moves (eta, L): eta moves, then L moves at one eta, and back."""
+ETA_STEP = 0.25
+"""The live explorer's eta slider: 10 ** (-3 + 0.25 k)."""
+MOVES = [(10 ** (-3 + ETA_STEP * k), L) for k, L in ((4, 3), (5, 3), (6, 3), (6, 2), (6, 4), (8, 4), (9, 4), (9, 1),
+                                                      (3, 1), (3, 3))]
+"""A reader's slider moves (eta, L), on the slider's positions: eta by one step and by several, L at one eta."""
 
 _RNG = np.random.default_rng(0)
 _A, _B, _W = _RNG.random((24, 17)), _RNG.random((17, 2671)), _RNG.random(2671)
@@ -158,9 +160,9 @@ def live(driver: _Driver, protocol: str, seeds: int, rounds: int, mode: str, mov
             y = yardstick()
             driver.request(eta=eta, depth=depth, protocol=protocol, dataset="nltcs", seeds=seeds,
                            prefetch=mode != "cold")
-            while driver.done is None:
+            while driver.done is None:            # the notebook's loop pumps every 10 ms
                 driver.pump()
-                time.sleep(0.001)
+                time.sleep(0.005)
             first.add(driver.first - driver.asked, y)
             finished.add(driver.done - driver.asked, y)
             if mode == "look":                    # the reader looks for a second: prefetch runs
@@ -177,7 +179,7 @@ MODES = {"cold": "cold", "sequence": "slider sequence", "look": "with 1 s looks"
 def live_section(rounds: int, workers_list: tuple[int, ...], cases, modes=tuple(MODES), moves=MOVES) -> None:
     for workers in workers_list:
         runner = explore.ProcessRunner(workers)
-        driver = _Driver(explore.LiveSession(runner), show=lambda png: None)
+        driver = _Driver(explore.LiveSession(runner, eta_step=ETA_STEP), show=lambda html: None)
         time.sleep(2.0)                               # the workers start (once per session)
         try:
             for protocol, seeds in cases:

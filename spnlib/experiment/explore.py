@@ -39,8 +39,8 @@ from spnlib.numeric.batched import MixtureBatch
 from spnlib.stats.speedup import mean_confidence_band
 
 __all__ = ["EXPLORER_DATASETS", "EXPLORER_DEPTHS", "CHUNK", "Setting", "continuable", "curve_steps",
-           "settings_curves", "plan", "Frame", "LiveSession", "InlineRunner", "ProcessRunner", "usable_cores",
-           "ExplorerGrid", "explorer_grid"]
+           "settings_curves", "curve_band", "plan", "Frame", "LiveSession", "InlineRunner", "ProcessRunner",
+           "usable_cores", "ExplorerGrid", "explorer_grid"]
 
 EXPLORER_DATASETS = ("nltcs", "plants", "baudio")
 """Datasets offered by the live explorer."""
@@ -74,7 +74,7 @@ class Setting:
         p = get_protocol(protocol)
         deterministic = p.init == "released" and not (p.perturbation or p.gradient_noise or p.ulp_share
                                                        or p.random_structure or not continuable(p))
-        return cls(protocol, check_eta(eta), dataset, 1 if deterministic else int(seeds), int(depth))
+        return cls(protocol, _round_eta(check_eta(eta)), dataset, 1 if deterministic else int(seeds), int(depth))
 
     def at_depth(self, depth: int) -> Setting:
         return dataclasses.replace(self, depth=int(depth))
@@ -85,6 +85,12 @@ class Setting:
     @property
     def iterations(self) -> int:
         return get_protocol(self.protocol).iterations
+
+
+def _round_eta(eta: float) -> float:
+    """eta to 12 significant digits: a slider's value computed in the browser (10 ** x there) and the
+    same value computed here name one setting."""
+    return float(f"{eta:.12g}")
 
 
 _KNOWN_FIELDS = {"name", "label", "faithful", "rule", "eta", "iterations", "runs", "aggregate", "init",
@@ -137,6 +143,7 @@ def curve_steps(setting: Setting, every: int = CHUNK,
 
 # ------------------------------------------------------------------------------------------ cache
 _CURVES: OrderedDict[Setting, np.ndarray] = OrderedDict()
+_BANDS: dict[Setting, tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}   # (curves, band)
 _CACHE_SIZE = 128
 
 
@@ -153,7 +160,25 @@ def remember(setting: Setting, curves: np.ndarray) -> None:
     _CURVES[setting] = curves
     _CURVES.move_to_end(setting)
     while len(_CURVES) > _CACHE_SIZE:
-        _CURVES.popitem(last=False)
+        _BANDS.pop(_CURVES.popitem(last=False)[0], None)
+
+
+Band = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def curve_band(setting: Setting, curves: np.ndarray, band: Band | None = None) -> Band:
+    """Mean over runs and bootstrap 95 % band (:func:`~spnlib.stats.speedup.mean_confidence_band`) of
+    a setting's finished curves, computed once for these curves (``band``: already computed, by a worker)."""
+    kept = _BANDS.get(setting)
+    if kept is None or kept[0] is not curves:
+        kept = (curves, band if band is not None else mean_confidence_band(curves))
+        _BANDS[setting] = kept
+    return kept[1]
+
+
+def _clear() -> None:
+    _CURVES.clear()
+    _BANDS.clear()
 
 
 def settings_curves(eta: float, depths: int | tuple[int, ...], protocol: str = "perturbed", dataset: str = "nltcs",
@@ -180,16 +205,24 @@ def settings_curves(eta: float, depths: int | tuple[int, ...], protocol: str = "
     return stacked if many else stacked[0]
 
 
-settings_curves.cache_clear = _CURVES.clear     # type: ignore[attr-defined]
+settings_curves.cache_clear = _clear     # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------------ live schedule
-def plan(view: Setting, prefetch: bool = True) -> list[Setting]:
-    """What to train for ``view``, most needed first: its depth, L = 1, then (prefetch) the other depths."""
+def plan(view: Setting, prefetch: bool = True, eta_step: float | None = None) -> list[Setting]:
+    """What to train for ``view``, most needed first.
+
+    Its depth, then L = 1 (drawn beside it); with ``prefetch``, then the other depths at this eta,
+    nearest first, and (given the slider's ``eta_step`` in decades) the depth shown and L = 1 at
+    the learning rates one step down and up.
+    """
     out = [view] + ([view.at_depth(1)] if view.depth != 1 else [])
     if prefetch:
         out += [view.at_depth(L) for L in sorted(EXPLORER_DEPTHS, key=lambda L: (abs(L - view.depth), L))
                 if L not in (1, view.depth)]
+        for sign in ((-1, 1) if eta_step else ()):
+            eta = _round_eta(view.eta * 10.0 ** (sign * float(eta_step)))       # type: ignore[arg-type]
+            out += [dataclasses.replace(s, eta=eta) for s in out[:2]]
     return out
 
 
@@ -216,9 +249,11 @@ class InlineRunner:
 
     def __init__(self) -> None:
         self._job: tuple[int, Iterator[np.ndarray]] | None = None
+        self._iterations = 0
 
     def start(self, slot: int, job: int, setting: Setting) -> None:
         self._job = (job, curve_steps(setting))
+        self._iterations = setting.iterations
 
     def cancel(self, slot: int) -> None:
         self._job = None
@@ -228,7 +263,8 @@ class InlineRunner:
             return []
         job, steps = self._job
         try:
-            return [(0, job, next(steps))]
+            curves = next(steps)
+            return [(0, job, (curves, None) if curves.shape[1] == self._iterations else curves)]
         except StopIteration:            # not reached: the session stops at the last curve
             self._job = None
             return []
@@ -243,13 +279,16 @@ class InlineRunner:
 class LiveSession:
     """The live explorer's schedule, without any widget: :meth:`request` a view, :meth:`poll` for frames.
 
+    ``eta_step`` is the eta slider's step in decades, for prefetching its neighbours (:func:`plan`).
+
     Jobs go to the runner's slots in :func:`plan` order; a new request keeps the running jobs it
     still needs, cancels the others and drops queued work. Finished curves go to the same cache
     as :func:`settings_curves`, so a setting seen before is drawn at once.
     """
 
-    def __init__(self, runner: InlineRunner | ProcessRunner | None = None) -> None:
+    def __init__(self, runner: InlineRunner | ProcessRunner | None = None, eta_step: float | None = None) -> None:
         self.runner = runner if runner is not None else InlineRunner()
+        self.eta_step = eta_step
         self.view: Setting | None = None
         self._slots: list[tuple[int, Setting] | None] = [None] * self.runner.n_slots
         self._queue: list[Setting] = []
@@ -264,7 +303,7 @@ class LiveSession:
         """Show this view next (ValueError for a bad setting, before anything changes)."""
         view = Setting.of(eta, depth, protocol, dataset, seeds)
         self.view = view
-        wanted = [s for s in plan(view, prefetch) if cached(s) is None and s not in self._errors]
+        wanted = [s for s in plan(view, prefetch, self.eta_step) if cached(s) is None and s not in self._errors]
         for i, job in enumerate(self._slots):
             if job is not None and job[1] not in wanted:
                 self.runner.cancel(i)
@@ -291,13 +330,14 @@ class LiveSession:
             if isinstance(payload, str):
                 self._errors[setting] = payload
                 self._drop(slot)
+            elif isinstance(payload, tuple):               # finished: curves and their band
+                remember(setting, payload[0])
+                if payload[1] is not None:
+                    curve_band(setting, payload[0], payload[1])
+                self._drop(slot)
             elif isinstance(payload, np.ndarray):
                 self._progress[setting] = payload.shape[1]
-                if payload.shape[1] == setting.iterations:
-                    remember(setting, payload)
-                    self._drop(slot)
-                else:
-                    self._partial[setting] = payload
+                self._partial[setting] = payload
             else:
                 self._progress[setting] = int(payload)     # type: ignore[call-overload]
             self._changed |= setting in shown
@@ -401,6 +441,9 @@ def _serve(conn) -> None:  # pragma: no cover - runs in a child process
 
         try:
             for curves in curve_steps(setting, progress=progress):
+                if curves.shape[1] == setting.iterations:       # finished: with its band, computed here
+                    conn.send((job, (curves, mean_confidence_band(curves) if curves.shape[0] > 1 else None)))
+                    break
                 conn.send((job, curves))
                 count[0] = 0                    # the whole run of a protocol trained in one piece starts
                 if conn.poll():

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.resources
-import io
 import json
 import math
 import time
@@ -36,10 +35,10 @@ from spnlib.experiment.explore import (
     LiveSession,
     ProcessRunner,
     Setting,
+    curve_band,
     settings_curves,
 )
 from spnlib.experiment.protocols import PROTOCOLS, get_protocol, paper_fig3
-from spnlib.stats.speedup import mean_confidence_band
 
 __all__ = ["nice_ticks", "draw_curves", "draw_settings", "LiveExplorer", "live_explorer", "static_explorer_html",
            "StaticExplorer"]
@@ -75,10 +74,40 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[float, float, 
 
 
 # ------------------------------------------------------------------------------------ the figure
-def draw_curves(ax, frame: Frame) -> dict:
-    """Draw the frame's curves on ``ax``: depth L solid with its 95 % band, L = 1 dashed, the paper dotted.
+def _series(frame: Frame) -> tuple[list[dict], dict]:
+    """What a frame shows, for both drawers: one entry per line, and the summary of :func:`draw_curves`.
 
-    A curve still training is drawn as far as it goes, on the full iteration axis.
+    Depth L solid with its 95 % band, L = 1 dashed, the paper dotted at its setting. A curve still
+    training is its mean over runs so far; its band (:func:`~spnlib.experiment.explore.curve_band`,
+    a bootstrap) comes once it is finished.
+    """
+    from spnlib.views.figures import depth_colour
+
+    view, T = frame.view, frame.iterations
+    out: dict = {"final": None, "final_shallow": None, "runs": view.runs}
+    lines = []
+    for L in ((1, view.depth) if view.depth != 1 else (1,)):
+        c = frame.curves.get(L)
+        if c is None or c.shape[1] == 0:
+            continue
+        band = curve_band(view.at_depth(L), c) if c.shape[0] > 1 and c.shape[1] == T else None
+        mean = band[0] if band is not None else c.mean(axis=0)
+        what = ("one run" if c.shape[0] == 1 else f"mean of {c.shape[0]}, 95 % band" if band is not None
+                else f"mean of {c.shape[0]}, training")
+        lines.append({"label": f"L = {L} ({what})", "colour": depth_colour(L), "dash": L != view.depth,
+                      "x": np.arange(1, c.shape[1] + 1), "y": mean, "band": None if band is None else band[1:]})
+        out["final" if L == view.depth else "final_shallow"] = float(mean[-1])
+    if view.depth == 1:
+        out["final_shallow"] = out["final"]
+    if view.dataset == "nltcs" and view.eta == 0.01 and view.depth <= 3 and T == 500 \
+            and get_protocol(view.protocol).rule == "projected":
+        lines.append({"label": f"paper, L = {view.depth}", "colour": "#000000", "dash": "dotted",
+                      "x": np.arange(1, 501), "y": paper_fig3()[view.depth - 1], "band": None})
+    return lines, out
+
+
+def draw_curves(ax, frame: Frame) -> dict:
+    """Draw a frame with matplotlib on ``ax`` (see :func:`_series`); the book's static figure.
 
     Returns
     -------
@@ -86,35 +115,82 @@ def draw_curves(ax, frame: Frame) -> dict:
         ``final`` (mean train LLH of depth L at its last trained iteration), ``final_shallow``
         (of L = 1), ``runs``; a value is None while its curve has not started.
     """
-    from spnlib.views.figures import depth_colour
-
-    view, T = frame.view, frame.iterations
-    out: dict = {"final": None, "final_shallow": None, "runs": view.runs}
-    for L, style in ((1, "--"), (view.depth, "-")) if view.depth != 1 else ((1, "-"),):
-        c = frame.curves.get(L)
-        if c is None or c.shape[1] == 0:
-            continue
-        it = np.arange(1, c.shape[1] + 1)
-        mean, low, high = mean_confidence_band(c) if c.shape[0] > 1 else (c[0], c[0], c[0])
-        what = f"mean of {c.shape[0]}, 95 % band" if c.shape[0] > 1 else "one run"
-        ax.plot(it, mean, style, color=depth_colour(L), lw=1.6, label=f"L = {L} ({what})")
-        if c.shape[0] > 1:
-            ax.fill_between(it, low, high, color=depth_colour(L), alpha=0.25, lw=0)
-        out["final" if L == view.depth else "final_shallow"] = float(mean[-1])
-    if view.depth == 1:
-        out["final_shallow"] = out["final"]
-    if view.dataset == "nltcs" and view.eta == 0.01 and view.depth <= 3 and T == 500 \
-            and get_protocol(view.protocol).rule == "projected":
-        ax.plot(np.arange(1, 501), paper_fig3()[view.depth - 1], ":", color="k", lw=1.2,
-                label=f"paper, L = {view.depth}")
-    ax.set_xlim(1, T)
+    lines, out = _series(frame)
+    styles = {True: "--", False: "-", "dotted": ":"}
+    for e in lines:
+        ax.plot(e["x"], e["y"], styles[e["dash"]], color=e["colour"], lw=1.2 if e["dash"] == "dotted" else 1.6,
+                label=e["label"])
+        if e["band"] is not None:
+            ax.fill_between(e["x"], *e["band"], color=e["colour"], alpha=0.25, lw=0)
+    view = frame.view
+    ax.set_xlim(1, frame.iterations)
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean train LLH")
     ax.set_title(f"{view.protocol} on {view.dataset}, eta = {view.eta:.3g}", fontsize=10)
-    if ax.get_legend_handles_labels()[0]:
+    if lines:
         ax.legend(fontsize=LEGEND_FONTSIZE, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2,
                   frameon=False)
     return out
+
+
+_SVG = {"W": 560, "H": 300, "L": 46, "R": 10, "T": 22, "B": 34}
+"""The live figure's layout (viewBox units), as the static explorer's."""
+_DASHES = {True: "6 4", False: "", "dotted": "2 3"}
+
+
+def frame_svg(frame: Frame) -> str:
+    """The live explorer's figure of a frame: an inline SVG and an HTML legend (the static explorer's look).
+
+    Drawn in a few milliseconds (the browser renders it), sharp at any resolution; colours
+    from :data:`spnlib.views.figures.DEPTH_COLOURS`, round ticks from :func:`nice_ticks`.
+    """
+    W, H, L, R, T, B = (_SVG[k] for k in "WHLRTB")
+    lines, _ = _series(frame)
+    n = frame.iterations
+    values = [v for e in lines for v in ((e["y"],) + (tuple(e["band"]) if e["band"] is not None else ()))]
+    lo, hi, yticks = nice_ticks(min(float(np.min(v)) for v in values), max(float(np.max(v)) for v in values)) \
+        if values else (-1.0, 0.0, [-1.0, 0.0])
+
+    def px(t):
+        return L + (W - L - R) * (np.asarray(t, dtype=float) - 1) / max(n - 1, 1)
+
+    def py(v):
+        return T + (H - T - B) * (hi - np.asarray(v, dtype=float)) / (hi - lo)
+
+    def points(x, y) -> str:
+        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px(x), py(y)))
+
+    parts = [f'<svg viewBox="0 0 {W} {H}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg" '
+             f'aria-label="train log-likelihood curves" style="font-family:sans-serif">']
+    for v in yticks:
+        y = float(py(v))
+        parts.append(f'<line x1="{L}" x2="{W - R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e4e4"/>'
+                     f'<text x="{L - 5}" y="{y + 4:.1f}" text-anchor="end" font-size="12">{v:g}</text>')
+    for t in [1] + [t for t in nice_ticks(0, n)[2] if t > 1]:
+        parts.append(f'<text x="{float(px(t)):.1f}" y="{H - B + 15}" text-anchor="middle" font-size="12">{t:g}</text>')
+    view = frame.view
+    parts.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#999"/>'
+                 f'<text x="{(L + W) / 2:.0f}" y="{H - 3}" text-anchor="middle" font-size="12">iteration</text>'
+                 f'<text x="12" y="{(T + H - B) / 2:.0f}" text-anchor="middle" font-size="12" '
+                 f'transform="rotate(-90 12 {(T + H - B) / 2:.0f})">mean train LLH</text>'
+                 f'<text x="{(L + W) / 2:.0f}" y="15" text-anchor="middle" font-size="13">{view.protocol} on '
+                 f'{view.dataset}, eta = {view.eta:.3g}</text>')
+    for e in lines:
+        if e["band"] is not None:
+            low, high = e["band"]
+            outline = points(np.r_[e["x"], e["x"][::-1]], np.r_[high, low[::-1]])
+            parts.append(f'<polygon points="{outline}" fill="{e["colour"]}" fill-opacity="0.25" stroke="none"/>')
+    for e in lines:
+        width = 1.4 if e["dash"] == "dotted" else 1.6 if e["dash"] else 2.2
+        parts.append(f'<polyline points="{points(e["x"], e["y"])}" fill="none" stroke="{e["colour"]}" '
+                     f'stroke-width="{width}" stroke-dasharray="{_DASHES[e["dash"]]}"/>')
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span style="white-space:nowrap"><svg width="30" height="10" aria-hidden="true"><line x1="1" x2="29" '
+        f'y1="5" y2="5" stroke="{e["colour"]}" stroke-width="2" stroke-dasharray="{_DASHES[e["dash"]]}"/></svg> '
+        f'{e["label"]}</span>' for e in lines)
+    return (f'<div class="live-explorer-figure" style="max-width:640px;font-size:14px;font-family:sans-serif">{"".join(parts)}'
+            f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px;margin:2px 0 0 {L}px">{legend}</div></div>')
 
 
 def draw_settings(eta: float = 0.01, depth: int = 3, protocol: str = "perturbed", dataset: str = "nltcs",
@@ -151,25 +227,19 @@ class LiveExplorer:
     ----------
     session : LiveSession
     show : callable
-        Receives each rendered frame (PNG bytes).
+        Receives each frame drawn (:func:`frame_svg`: HTML with an inline SVG).
     status : callable, optional
         Receives a one-line state ("training (L = 3: 150 / 500 iterations)", "done: ...").
     interval : float
-        Seconds between two frames while training (the first frame of a request and the
-        finished figure are drawn at once).
+        Least seconds between two frames while training, and at least three times the time the
+        last frame took (so a busy machine draws fewer); the first frame of a request and the
+        finished figure are drawn at once.
     """
 
-    def __init__(self, session: LiveSession, show: Callable[[bytes], None],
-                 status: Callable[[str], None] | None = None, interval: float = 0.15, dpi: int = 100) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.session, self.show, self.status, self.interval, self.dpi = session, show, status, interval, dpi
-        self.figure = Figure(figsize=(6.4, 4.0))
-        FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((0.11, 0.30, 0.86, 0.62))
-        self.figure.canvas.draw()                    # fonts and caches loaded now, not in the first frame
-        self._last = -math.inf
+    def __init__(self, session: LiveSession, show: Callable[[str], None],
+                 status: Callable[[str], None] | None = None, interval: float = 0.1) -> None:
+        self.session, self.show, self.status, self.interval = session, show, status, interval
+        self._next = -math.inf
         self._wake: asyncio.Event | None = None
         self.task: asyncio.Task | None = None
         self.frames = 0
@@ -181,7 +251,7 @@ class LiveExplorer:
         except ValueError as e:
             self._say(str(e))
             return
-        self._last = -math.inf
+        self._next = -math.inf
         if self._wake is not None:
             self._wake.set()
 
@@ -190,18 +260,14 @@ class LiveExplorer:
         frame = self.session.poll()
         if frame is not None:
             self._say(_status(frame))
-            due = frame.complete or time.monotonic() - self._last >= self.interval
-            if frame.curves and due:
+            if frame.curves and (frame.complete or time.monotonic() >= self._next):
                 self.render(frame)
         return not self.session.idle
 
     def render(self, frame: Frame) -> None:
-        self.ax.clear()
-        draw_curves(self.ax, frame)
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=self.dpi)
-        self.show(buf.getvalue())
-        self._last = time.monotonic()
+        start = time.monotonic()
+        self.show(frame_svg(frame))
+        self._next = time.monotonic() + max(self.interval, 3 * (time.monotonic() - start))
         self.frames += 1
 
     def run_until_idle(self, tick: float = 0.002, timeout: float = 600.0) -> None:
@@ -245,11 +311,12 @@ def live_explorer(workers: int | None = None):  # pragma: no cover - needs a ker
         "dataset": widgets.Dropdown(options=list(EXPLORER_DATASETS), value="nltcs", description="dataset"),
         "seeds": widgets.IntSlider(value=3, min=1, max=10, description="seeds", continuous_update=False),
     }
-    image = widgets.Image(format="png", layout=widgets.Layout(width="640px", max_width="100%"))
+    figure = widgets.HTML(layout=widgets.Layout(width="100%", max_width="660px"))
     status = widgets.HTML()
     values = {k: c.value for k, c in controls.items()}
     settings_curves(values["eta"], (1, values["depth"]), values["protocol"], values["dataset"], values["seeds"])
-    driver = LiveExplorer(LiveSession(ProcessRunner(workers)), show=lambda png: setattr(image, "value", png),
+    session = LiveSession(ProcessRunner(workers), eta_step=controls["eta"].step)
+    driver = LiveExplorer(session, show=lambda html: setattr(figure, "value", html),
                           status=lambda text: setattr(status, "value", text))
     driver.request(prefetch=False, **values)
     driver.pump()
@@ -260,10 +327,10 @@ def live_explorer(workers: int | None = None):  # pragma: no cover - needs a ker
     for c in controls.values():
         c.observe(changed, names="value")
     driver.task = asyncio.ensure_future(driver.run())
-    driver.controls, driver.image, driver.status_line = controls, image, status   # type: ignore[attr-defined]
+    driver.controls, driver.figure, driver.status_line = controls, figure, status   # type: ignore[attr-defined]
     display(widgets.VBox([widgets.HBox([controls["eta"], controls["depth"]]),
                           widgets.HBox([controls["protocol"], controls["dataset"], controls["seeds"]]),
-                          status, image]))
+                          status, figure]))
     return driver
 
 

@@ -21,6 +21,7 @@ from spnlib.experiment.explore import (
     settings_curves,
 )
 from spnlib.experiment.protocols import PROTOCOLS, get_protocol, run_protocol
+from spnlib.stats.speedup import mean_confidence_band
 
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (60, 4)))
 
@@ -92,6 +93,10 @@ def test_plan_trains_the_depth_shown_first():
     assert [s.depth for s in plan(view, prefetch=False)] == [3, 1]
     assert [s.depth for s in plan(view.at_depth(1))] == [1, 2, 3, 4]
     assert all(dataclasses.replace(s, depth=3) == view for s in plan(view))
+    nearby = plan(view, eta_step=0.25)
+    assert nearby[:4] == plan(view) and [(s.eta, s.depth) for s in nearby[4:]] == [
+        (0.00562341325190, 3), (0.00562341325190, 1), (0.0177827941004, 3), (0.0177827941004, 1)]
+    assert Setting.of(10 ** -1.75, 1).eta == Setting.of(0.017782794100389226, 1).eta == 0.0177827941004
 
 
 def run_session(session: LiveSession, limit: int = 10_000) -> list:
@@ -201,7 +206,10 @@ def test_worker_processes_train_the_same_curves_and_can_be_cancelled(nltcs_train
             time.sleep(0.005)
         assert explore.cached(Setting.of(0.02, 3, "perturbed", "nltcs", 2)) is None
         setting = Setting.of(0.03, 2, "perturbed", "nltcs", 2)
-        assert np.array_equal(explore.cached(setting), alone(setting, data))
+        curves = explore.cached(setting)
+        assert np.array_equal(curves, alone(setting, data))
+        band = explore._BANDS[setting][1]                              # computed by the worker
+        assert all(np.array_equal(a, b) for a, b in zip(band, mean_confidence_band(curves)))
     finally:
         runner.close()
         settings_curves.cache_clear()

@@ -22,6 +22,7 @@ from spnlib.views.explorer import (  # noqa: E402
     LiveExplorer,
     StaticExplorer,
     draw_settings,
+    frame_svg,
     nice_ticks,
     static_explorer_html,
 )
@@ -166,7 +167,8 @@ def test_the_live_driver_draws_as_it_trains(small_data):
     driver = LiveExplorer(LiveSession(InlineRunner()), show=frames.append, status=states.append, interval=0.0)
     driver.request(eta=0.05, depth=3, protocol="perturbed", dataset="nltcs", seeds=2)
     driver.run_until_idle()
-    assert len(frames) > 2 and all(f.startswith(b"\x89PNG") for f in frames)
+    assert len(frames) > 2 and all(f.startswith('<div class="live-explorer-figure"') for f in frames)
+    assert "training" in frames[0] and "95 % band" in frames[-1] and "<polygon" in frames[-1]
     assert states[0].startswith("training (L = 1: 0 / 500, L = 3:") and any(s.startswith("done") for s in states)
     assert driver.frames == len(frames)
     before = len(frames)
@@ -174,3 +176,42 @@ def test_the_live_driver_draws_as_it_trains(small_data):
     assert not driver.pump() and len(frames) == before + 1 and states[-1].startswith("done")
     driver.request(eta=0.05, depth=7, protocol="perturbed", dataset="nltcs", seeds=2)
     assert "depth L" in states[-1] and len(frames) == before + 1
+
+
+def test_the_live_figure(small_data):
+    from spnlib.experiment.explore import Frame, Setting
+
+    view = Setting.of(0.01, 3, "perturbed", "nltcs", 3)
+    both = settings_curves(0.01, (1, 3), "perturbed", "nltcs", 3)
+    svg = frame_svg(Frame(view, {1: both[0], 3: both[1]}, {1: 500, 3: 500}, 500, True))
+    assert svg.count("<polyline") == 3 and svg.count("<polygon") == 2          # L = 1, L = 3, the paper
+    assert f'stroke="{DEPTH_COLOURS[0]}"' in svg and f'stroke="{DEPTH_COLOURS[2]}"' in svg
+    assert "nan" not in svg and "inf" not in svg.replace("font", "")
+    ticks = [float(t) for t in re.findall(r'text-anchor="end" font-size="12">([^<]+)<', svg)]
+    assert ticks == nice_ticks(min(ticks), max(ticks))[2]
+    labels = re.findall(r"</svg> ([^<]+)</span>", svg)
+    assert labels == ["L = 1 (mean of 3, 95 % band)", "L = 3 (mean of 3, 95 % band)", "paper, L = 3"]
+    partial = frame_svg(Frame(view, {3: both[1][:, :50]}, {1: 0, 3: 50}, 500, False))
+    assert partial.count("<polyline") == 2 and "<polygon" not in partial and "mean of 3, training" in partial
+    empty = frame_svg(Frame(view.at_depth(4), {}, {1: 0, 4: 0}, 500, False))
+    assert "<polyline" not in empty and "</svg>" in empty
+
+
+def test_a_curve_still_training_is_drawn_without_its_band(small_data):
+    from spnlib.experiment.explore import Frame, Setting
+    from spnlib.stats.speedup import mean_confidence_band
+    from spnlib.views.explorer import draw_curves
+
+    view = Setting.of(0.05, 2, "perturbed", "nltcs", 3)
+    both = settings_curves(0.05, (1, 2), "perturbed", "nltcs", 3)
+    fig, ax = plt.subplots()
+    draw_curves(ax, Frame(view, {1: both[0], 2: both[1][:, :100]}, {1: 500, 2: 100}, 500, False))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["L = 1 (mean of 3, 95 % band)",
+                                                                 "L = 2 (mean of 3, training)"]
+    assert len(ax.collections) == 1 and ax.get_lines()[1].get_xdata()[-1] == 100
+    ax.clear()
+    draw_curves(ax, Frame(view, {1: both[0], 2: both[1]}, {1: 500, 2: 500}, 500, True))
+    mean, low, high = mean_confidence_band(both[1])
+    band = ax.collections[1].get_paths()[0].vertices[:, 1]
+    assert len(ax.collections) == 2 and np.array_equal(ax.get_lines()[1].get_ydata(), mean)
+    assert np.isclose(band.min(), low.min()) and np.isclose(band.max(), high.max())
