@@ -56,9 +56,9 @@ _RNG = np.random.default_rng(0)
 _A, _B, _W = _RNG.random((24, 17)), _RNG.random((17, 2671)), _RNG.random(2671)
 
 
-def yardstick() -> float:
-    """Seconds for the fixed NumPy workload (see the module docstring)."""
-    start = time.perf_counter()
+def yardstick() -> tuple[float, float]:
+    """Wall and CPU seconds of the fixed NumPy workload (see the module docstring)."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(100):
         a = _A @ _B
         a -= a.max(axis=0)
@@ -67,24 +67,43 @@ def yardstick() -> float:
         np.log(s)
         a *= _W / s
         _B @ a.T
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process has run (Linux /proc/PID/schedstat, nanoseconds)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
 
 
 class Timings:
-    """Times with the yardstick taken just before each."""
+    """Wall times (and CPU seconds on the critical path) with the yardstick taken just before each.
+
+    The CPU ratio does not depend on how busy the machine is: on an idle machine with a core
+    per process, the wall time is about the critical path's CPU time.
+    """
 
     def __init__(self) -> None:
         self.t: list[float] = []
         self.y: list[float] = []
+        self.cpu: list[float] = []
+        self.ycpu: list[float] = []
 
-    def add(self, t: float, y: float) -> None:
+    def add(self, t: float, y: tuple[float, float], cpu: float | None = None) -> None:
         self.t.append(t)
-        self.y.append(y)
+        self.y.append(y[0])
+        if cpu is not None:
+            self.cpu.append(cpu)
+            self.ycpu.append(y[1])
 
     def __str__(self) -> str:
         t, r = np.array(self.t), np.array(self.t) / np.array(self.y)
-        return (f"median {np.median(t) * 1e3:7.0f} ms (min {t.min() * 1e3:5.0f}) = "
-                f"{np.median(r):5.2f} yardsticks (min {r.min():5.2f}), n = {t.size}")
+        out = (f"median {np.median(t) * 1e3:6.0f} ms (min {t.min() * 1e3:5.0f}) = "
+               f"{np.median(r):5.2f} yardsticks (min {r.min():5.2f}), n = {t.size}")
+        if self.cpu:
+            c, rc = np.array(self.cpu), np.array(self.cpu) / np.array(self.ycpu)
+            out += f"; critical-path CPU median {np.median(c) * 1e3:5.0f} ms = {np.median(rc):5.2f} yardstick-CPU"
+        return out
 
 
 def fig3(repeat: int) -> None:
@@ -104,9 +123,9 @@ def fig3(repeat: int) -> None:
     for _ in range(repeat):                       # interleaved
         for fn, out in ((batched, t_batch), (one_by_one, t_single)):
             y = yardstick()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             fn()
-            out.add(time.perf_counter() - start, y)
+            out.add(time.perf_counter() - start, y, time.process_time() - cpu)
     print(f"  batched (run_protocol)          {t_batch}")
     print(f"  one by one (FactorisedMixture)  {t_single}")
 
@@ -118,10 +137,10 @@ def sync_redraw(protocol: str, seeds: int, rounds: int) -> tuple[Timings, Timing
     def redraw(eta, depth, out):
         fig, ax = plt.subplots(figsize=(6, 3.5))
         y = yardstick()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         explorer.draw_settings(eta, depth, protocol, "nltcs", seeds, ax=ax)
         fig.canvas.draw()
-        out.add(time.perf_counter() - start, y)
+        out.add(time.perf_counter() - start, y, time.process_time() - cpu)
         plt.close(fig)
 
     for _ in range(rounds):
@@ -158,13 +177,16 @@ def live(driver: _Driver, protocol: str, seeds: int, rounds: int, mode: str, mov
             if mode == "cold":
                 explore.settings_curves.cache_clear()
             y = yardstick()
+            pids = driver.session.runner.pids
+            workers, kernel = [cpu_seconds(p) for p in pids], time.process_time()
             driver.request(eta=eta, depth=depth, protocol=protocol, dataset="nltcs", seeds=seeds,
                            prefetch=mode != "cold")
             while driver.done is None:            # the notebook's loop pumps every 10 ms
                 driver.pump()
                 time.sleep(0.005)
+            busiest = max(cpu_seconds(p) - w for p, w in zip(pids, workers))
             first.add(driver.first - driver.asked, y)
-            finished.add(driver.done - driver.asked, y)
+            finished.add(driver.done - driver.asked, y, max(busiest, time.process_time() - kernel))
             if mode == "look":                    # the reader looks for a second: prefetch runs
                 end = time.monotonic() + 1.0
                 while time.monotonic() < end:
@@ -202,8 +224,10 @@ def main() -> None:
     rounds = 1 if args.quick else 2
     cases = [("perturbed", 3), ("perturbed", 1), ("perturbed", 5), ("released", 3)]
     load_counted("nltcs", "train")                # data loading is not part of a redraw (cached)
-    print(f"yardstick: median {np.median([yardstick() for _ in range(9)]) * 1e3:.1f} ms; "
-          f"usable cores {explore.usable_cores()}")
+    ys = np.array([yardstick() for _ in range(9)])
+    print(f"yardstick: median {np.median(ys[:, 0]) * 1e3:.1f} ms (min {ys[:, 0].min() * 1e3:.1f}; CPU median "
+          f"{np.median(ys[:, 1]) * 1e3:.1f} ms); usable cores {explore.usable_cores()}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     if args.only_one_core:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
         print(f"pinned to one core: usable cores {explore.usable_cores()}")

@@ -468,29 +468,54 @@ class ProcessRunner:
         n = int(workers) if workers is not None else min(2, usable_cores())
         if n < 1:
             raise ValueError(f"need at least one worker, got {workers!r}")
-        ctx = multiprocessing.get_context("spawn")
-        self._conns, self._procs = [], []
-        for _ in range(n):
-            mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(theirs,), daemon=True, name="spnlib-explorer")
-            proc.start()
-            theirs.close()
-            self._conns.append(mine)
-            self._procs.append(proc)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._conns: list = [None] * n
+        self._procs: list = [None] * n
+        self._jobs = [0] * n
+        for i in range(n):
+            self._spawn(i)
         self.n_slots = n
 
+    def _spawn(self, i: int) -> None:
+        if self._procs[i] is not None and self._procs[i].is_alive():
+            self._procs[i].terminate()
+        mine, theirs = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_worker, args=(theirs,), daemon=True, name="spnlib-explorer")
+        proc.start()
+        theirs.close()
+        self._conns[i], self._procs[i] = mine, proc
+
+    @property
+    def pids(self) -> list[int]:
+        """The workers' process ids."""
+        return [p.pid for p in self._procs]
+
     def start(self, slot: int, job: int, setting: Setting) -> None:
-        self._conns[slot].send(("run", job, setting))
+        self._jobs[slot] = job
+        self._send(slot, ("run", job, setting))
 
     def cancel(self, slot: int) -> None:
-        self._conns[slot].send(("cancel",))
+        self._jobs[slot] = 0
+        self._send(slot, ("cancel",))
+
+    def _send(self, slot: int, msg: tuple) -> None:
+        try:
+            self._conns[slot].send(msg)
+        except OSError:                   # the worker has gone: a new one takes the message
+            self._spawn(slot)
+            self._conns[slot].send(msg)
 
     def messages(self) -> list[tuple[int, int, object]]:
-        out = []
+        """News from the workers: (slot, job, curves | (curves, band) | iterations done | error text)."""
+        out: list[tuple[int, int, object]] = []
         for i, conn in enumerate(self._conns):
-            while conn.poll():
-                job, payload = conn.recv()
-                out.append((i, job, payload))
+            try:
+                while conn.poll():
+                    job, payload = conn.recv()
+                    out.append((i, job, payload))
+            except (EOFError, OSError):
+                out.append((i, self._jobs[i], "the worker process stopped (it has been restarted)"))
+                self._spawn(i)
         return out
 
     def close(self) -> None:
@@ -503,7 +528,7 @@ class ProcessRunner:
             proc.join(timeout=2)
             if proc.is_alive():
                 proc.terminate()
-        self._conns, self._procs = [], []
+        self._conns, self._procs, self.n_slots = [], [], 0
 
 
 # ------------------------------------------------------------------------- the static explorer

@@ -210,6 +210,18 @@ def test_worker_processes_train_the_same_curves_and_can_be_cancelled(nltcs_train
         assert np.array_equal(curves, alone(setting, data))
         band = explore._BANDS[setting][1]                              # computed by the worker
         assert all(np.array_equal(a, b) for a, b in zip(band, mean_confidence_band(curves)))
+        runner._procs[0].kill()                                         # a worker dies: said, and replaced
+        runner._procs[0].join()
+        session.request(0.04, 2, "perturbed", "nltcs", 2, prefetch=False)
+        while not session.idle and time.monotonic() < deadline:
+            session.poll()
+            time.sleep(0.005)
+        assert "worker process stopped" in (session.frame().error or "") or session.frame().complete
+        session.request(0.05, 2, "perturbed", "nltcs", 2, prefetch=False)
+        while not session.idle and time.monotonic() < deadline:
+            session.poll()
+            time.sleep(0.005)
+        assert session.frame().complete and all(p.is_alive() for p in runner._procs)
     finally:
         runner.close()
         settings_curves.cache_clear()
