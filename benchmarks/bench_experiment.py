@@ -3,6 +3,10 @@
 Run: ``python benchmarks/bench_experiment.py [--quick] [--one-core]`` (SPNLIB_DATA must point at the DEBD
 files). BLAS threads = 1. Times are medians (and minima) over repetitions, each also given as a RATIO to a
 fixed NumPy yardstick timed just before it, so that machines (and a busy moment of one machine) compare.
+Where it applies, the CPU time of the critical path (the process, or the busiest worker) is given too,
+as a ratio to the yardstick's CPU time: it predicts the wall time on an idle machine with a core per
+process, which a machine shared with other jobs cannot show (Linux shares CPU between sessions, so
+two workers of one session do not run in parallel while other sessions keep both cores busy).
 
 * Yardstick: 100 times a (24 x 17) @ (17 x 2671) product, its exponential, column sums and
   logarithm, and the (17 x 2671) @ (2671 x 24) product back: plain NumPy, the shape of 100

@@ -189,8 +189,9 @@ def frame_svg(frame: Frame) -> str:
         f'<span style="white-space:nowrap"><svg width="30" height="10" aria-hidden="true"><line x1="1" x2="29" '
         f'y1="5" y2="5" stroke="{e["colour"]}" stroke-width="2" stroke-dasharray="{_DASHES[e["dash"]]}"/></svg> '
         f'{e["label"]}</span>' for e in lines)
-    return (f'<div class="live-explorer-figure" style="max-width:640px;font-size:14px;font-family:sans-serif">{"".join(parts)}'
-            f'<div style="display:flex;flex-wrap:wrap;gap:2px 18px;margin:2px 0 0 {L}px">{legend}</div></div>')
+    return ('<div class="live-explorer-figure" style="max-width:640px;font-size:14px;font-family:sans-serif">'
+            f'{"".join(parts)}<div style="display:flex;flex-wrap:wrap;gap:2px 18px;margin:2px 0 0 {L}px">'
+            f'{legend}</div></div>')
 
 
 def draw_settings(eta: float = 0.01, depth: int = 3, protocol: str = "perturbed", dataset: str = "nltcs",
