@@ -241,6 +241,7 @@ class LiveExplorer:
                  status: Callable[[str], None] | None = None, interval: float = 0.1) -> None:
         self.session, self.show, self.status, self.interval = session, show, status, interval
         self._next = -math.inf
+        self._shown: tuple | None = None                 # what the last frame drawn showed
         self._wake: asyncio.Event | None = None
         self.task: asyncio.Task | None = None
         self.frames = 0
@@ -261,8 +262,10 @@ class LiveExplorer:
         frame = self.session.poll()
         if frame is not None:
             self._say(_status(frame))
-            if frame.curves and (frame.complete or time.monotonic() >= self._next):
+            shown = (frame.view, frame.complete, tuple((L, c.shape) for L, c in sorted(frame.curves.items())))
+            if frame.curves and shown != self._shown and (frame.complete or time.monotonic() >= self._next):
                 self.render(frame)
+                self._shown = shown
         return not self.session.idle
 
     def render(self, frame: Frame) -> None:
