@@ -235,6 +235,9 @@ def main() -> None:
     if args.only_one_core:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
         print(f"pinned to one core: usable cores {explore.usable_cores()}")
+        cold, sequence = sync_redraw("perturbed", 3, rounds)
+        print(f"one core, synchronous redraw (before), perturbed, 3 seeds: cold {cold}")
+        print(f"one core, synchronous redraw (before), perturbed, 3 seeds: slider sequence {sequence}")
         live_section(rounds, (1,), cases[:3])
         return
     fig3(5 if args.quick else 15)
