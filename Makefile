@@ -46,7 +46,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
-	$(BIN)/python benchmarks/bench_experiment.py
+	$(BIN)/python benchmarks/bench_experiment.py --one-core
 	$(BIN)/python benchmarks/bench_symbolic.py
 
 clean:
