@@ -9,7 +9,7 @@ Defined in the book's chapter "Sum-product networks".
 from __future__ import annotations
 
 __all__ = ["ROUNDOFF", "EXACT_RTOL", "FD_RTOL", "SAME_CURVE", "DIGITISATION", "FIG3_NATS", "ENVELOPE_SHARE",
-           "DEPARTURE_WITHIN", "GAP_FRACTIONS", "HALF"]
+           "DEPARTURE_WITHIN", "GAP_FRACTIONS", "HALF", "FIRST_ORDER_SLOPE", "TRACKING_RTOL"]
 
 # ------------------------------------------------------------- numerical agreement
 ROUNDOFF = 1e-12
@@ -44,3 +44,13 @@ GAP_FRACTIONS = (0.9, 0.99)
 
 HALF = 2.0
 """"About half the iterations": a speed-up of 2."""
+
+# ------------------------------------------------------------- first order in eta
+FIRST_ORDER_SLOPE = (0.9, 1.1)
+"""A deviation that vanishes to first order in eta has a fitted log-log slope against eta in this
+range (the end-to-end optimiser against gradient ascent on the layers over a fixed time eta T,
+and the drift of the conservation laws; :mod:`spnlib.studies.end_to_end`)."""
+
+TRACKING_RTOL = 1e-3
+"""At the smallest eta of a tracking study, the end-to-end optimiser stays this close to the deep run
+(max over t of ||w_e2e - w_deep|| / ||w_deep||; :mod:`spnlib.studies.end_to_end`)."""

@@ -30,20 +30,13 @@ from spnlib.numeric.fastpath import FactorisedMixture, MixtureParams
 from spnlib.structure.decomposition import Decomposition, shallow
 from spnlib.studies.observation1 import OverparameterizedRun, train_overparameterized
 from spnlib.symbolic.conservation import heights, scaling_symmetries, sum_node_edges
+from spnlib.tolerances import FIRST_ORDER_SLOPE, TRACKING_RTOL  # re-exported; stated once in tolerances
 
 __all__ = ["incidence", "generators", "conserved", "node_constants", "noether_residual", "recover_layers",
            "balanced_layers", "balanced_start", "velocity", "EndToEndRun", "end_to_end_ascent", "Tracking",
            "tracking", "CONTROLS", "conservation_drift", "loglog_slope", "FIRST_ORDER_SLOPE", "TRACKING_RTOL"]
 
 _LOG_TOL = 4 * np.finfo(float).eps     # |log a - log a*| at which a root is final
-
-FIRST_ORDER_SLOPE = (0.9, 1.1)
-"""A deviation that vanishes to first order in eta has a fitted log-log slope against eta in this range
-(to move into :mod:`spnlib.tolerances`, which this module's owner does not edit)."""
-
-TRACKING_RTOL = 1e-3
-"""At the smallest eta of a tracking study, the end-to-end optimiser stays this close to the deep run
-(max over t of ||w_e2e - w_deep|| / ||w_deep||); to move into :mod:`spnlib.tolerances`."""
 
 
 def incidence(decomposition: Decomposition) -> np.ndarray:

@@ -1,26 +1,33 @@
 """Presentation of the derivation: printed next to derived in LaTeX, verdict tables, the explorer.
 
 Everything returns Markdown strings (LaTeX in ``$...$``) that render in Jupyter and in
-the book; the numbers and verdicts come from :mod:`spnlib.symbolic.derivation`,
-:mod:`spnlib.symbolic.verdicts` and :mod:`spnlib.symbolic.printed`.
+the book, or a matplotlib figure at most the page's width; the expressions and verdicts come
+from :mod:`spnlib.symbolic.derivation`, :mod:`spnlib.symbolic.verdicts`,
+:mod:`spnlib.symbolic.printed` and :mod:`spnlib.symbolic.conservation`. Checks read as words
+("yes"/"no", "does not apply"), never as Python values.
 
-Defined in the book's chapter "The derivation".
+Defined in the book's chapter "The derivation, redone by machine".
 """
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sympy as sp
 
 from spnlib.structure.decomposition import Decomposition, InvalidDecompositionError, Nested, balanced
 from spnlib.symbolic import printed as pe
+from spnlib.symbolic.conservation import ConservationLaw, conservation_laws, symmetry_dimensions
 from spnlib.symbolic.derivation import Derivation, SymbolicSPN
+from spnlib.symbolic.preconditioner import group_preconditioner, uniform_start
 from spnlib.symbolic.verdicts import Verdict, compare_first_order, verdict_table
 from spnlib.views.tables import markdown_table
 
-__all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown", "decomposition_table",
-           "plot_one_step_error", "draw_decompositions", "derivation_summary", "derivation_summary_for", "explore"]
+__all__ = ["Md", "printed_vs_derived", "verdict_markdown", "verdict_matrix", "eq13_breakdown",
+           "eq13_breakdown_markdown", "decomposition_table", "select", "expression_table", "yes_no",
+           "value_range", "conservation_markdown", "symmetry_markdown", "uniform_start_markdown", "plot_one_step_error",
+           "draw_decompositions", "derivation_summary", "derivation_summary_for", "explore"]
+
 
 class Md(str):
     """Markdown text that renders as Markdown in Jupyter and the book and shows its source as plain
@@ -34,7 +41,7 @@ class Md(str):
 
 
 _MARK = {Verdict.EXACT.value: "✓ exact", Verdict.FIRST_ORDER.value: "≈ first order",
-         Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "n/a"}
+         Verdict.FAILS.value: "✗ fails", Verdict.NOT_APPLICABLE.value: "does not apply"}
 
 
 def printed_vs_derived(spn: SymbolicSPN, lhs: str, printed: sp.Expr, derived: sp.Expr,
@@ -70,6 +77,76 @@ def verdict_matrix(rows: Sequence[dict]) -> Md:
     return Md(markdown_table([[e] + [cell.get((e, d), "") for d in decs] for e in eqs], ["equation", *decs]))
 
 
+def select(rows: Sequence[dict], *equations: str) -> list[dict]:
+    """The rows of a verdict table (:func:`~spnlib.symbolic.verdicts.verdict_table`) for these equations."""
+    known = {r["equation"] for r in rows}
+    missing = [e for e in equations if e not in known]
+    if missing:
+        raise ValueError(f"no rows for {missing}; the table has {sorted(known)}")
+    return [r for r in rows if r["equation"] in equations]
+
+
+def yes_no(flag: bool) -> str:
+    """A check's outcome as a word for a sentence or a table cell."""
+    return "yes" if flag else "no"
+
+
+def value_range(low: float, high: float, digits: int = 3) -> str:
+    """"0.0133" when both ends agree to ``digits`` significant digits, else "0.0131 to 0.0133"."""
+    a, b = f"{low:.{digits}g}", f"{high:.{digits}g}"
+    return a if a == b else f"{a} to {b}"
+
+
+def expression_table(items: dict | Sequence[tuple[str, sp.Expr]], headers: Sequence[str],
+                     latex: Callable[[sp.Expr], str] = sp.latex) -> Md:
+    """Two columns: a label and an expression (rendered with ``latex``, in $...$)."""
+    pairs = items.items() if isinstance(items, dict) else items
+    return Md(markdown_table([[label, f"${latex(e)}$"] for label, e in pairs], list(headers)))
+
+
+def conservation_markdown(laws: Sequence[ConservationLaw], spn: SymbolicSPN) -> Md:
+    """One row per conservation law (:func:`~spnlib.symbolic.conservation.conservation_laws`): the scaling,
+    the conserved Q, whether the invariance, the Noether identity and dQ/dt = 0 all reduce to 0, and
+    the change of Q in one gradient-ascent step."""
+    rows = [[law.symmetry.name.replace("sum node below", "below"), f"${spn.latex(law.quantity)}$", yes_no(law.holds),
+             f"${spn.latex(sp.factor(law.step_change))}$"] for law in laws]
+    return Md(markdown_table(rows, ["sum node", "conserved $Q$", "derived: invariance, identity, $dQ/dt = 0$",
+                                    r"$Q(u + \eta \nabla_u) - Q(u)$"]))
+
+
+def symmetry_markdown(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> Md:
+    """Per decomposition: how many scalings keep every w_k (the null space of the incidence matrix),
+    how many node laws there are and their rank, how many keep f(x)/f(*), whether every law holds,
+    and whether the node laws hold for any objective of w (:mod:`spnlib.symbolic.conservation`)."""
+    rows = []
+    for name, structure in structures:
+        der = Derivation(structure)
+        dims, laws = symmetry_dimensions(der.spn), conservation_laws(der)
+        rows.append([name, dims["keep w"], dims["node laws"], dims["rank of the node laws"],
+                     dims["keep w up to a factor"], yes_no(all(law.holds for law in laws)),
+                     yes_no(all(law.any_objective == 0 for law in laws if not law.symmetry.normalised_only))])
+    return Md(markdown_table(rows, ["decomposition", "scalings keeping every $w_k$", "node laws", "their rank",
+                                    "scalings keeping $f(x)/f(*)$", "every law holds",
+                                    "node laws hold for any objective of $w$"]))
+
+
+def uniform_start_markdown(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> Md:
+    """Per two-layer decomposition, at the released code's start (every layer weight s): the constant Q_1 of the
+    first group, the rate rho_1 of the derived update and that of the balanced (near-zero) form, and their ratio
+    (:mod:`spnlib.symbolic.preconditioner`)."""
+    scale = sp.Symbol("s", positive=True)
+    rows = []
+    for name, structure in structures:
+        pre = group_preconditioner(structure)
+        start = uniform_start(pre, scale)
+        rate = sp.simplify(pre.explicit(pre.rho[0]).xreplace(start))
+        balanced_rate = sp.simplify(pre.balanced(pre.rho[0]).xreplace(start))
+        rows.append([name, f"${pre.latex(start[pre.constants[0]])}$", f"${pre.latex(rate)}$",
+                     f"${pre.latex(balanced_rate)}$", f"${sp.latex(sp.simplify(balanced_rate / rate))}$"])
+    return Md(markdown_table(rows, ["decomposition", "$Q_1$", "$\\rho_1$ (derived)", "$\\rho_1$ of the balanced form",
+                                    "ratio"]))
+
+
 def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dict]:
     """Per component: depth, derived rho_k, printed rho, and Eq. 13's verdict under both readings.
 
@@ -91,6 +168,18 @@ def eq13_breakdown(structure: Decomposition | Sequence | Derivation) -> list[dic
     return rows
 
 
+def eq13_breakdown_markdown(structure: Decomposition | Sequence | Derivation) -> Md:
+    """:func:`eq13_breakdown` as a table: per component, its depth, the derived and the printed rho, and
+    the residual of Eq. 13 under both readings of L."""
+    def residual(r: dict, key: str) -> str:
+        return f"${r[f'residual_{key}']}$" if r[f"residual_{key}"] else r[f"verdict_{key}"]
+
+    rows = [[r["k"], r["depth"], f"${r['rho_derived']}$", f"${r['rho_printed']}$", residual(r, "sum_layers"),
+             residual(r, "eq3")] for r in eq13_breakdown(structure)]
+    return Md(markdown_table(rows, ["k", "depth $d_k$", "derived $\\rho_k$", "printed $\\rho$",
+                                    "residual, $L$ = sum layers", "residual, $L$ = Eq. 3's index"]))
+
+
 def decomposition_table(structures: Sequence[tuple[str, Decomposition | Sequence]]) -> Md:
     """w_k = prod_l w^{[l]}_{phi(k,l)} (Eq. 3) for several named decompositions, side by side."""
     spns = [(name, SymbolicSPN(st)) for name, st in structures]
@@ -106,43 +195,60 @@ def plot_one_step_error(errors, etas: Sequence[float], scales: Sequence[float],
 
     ``errors`` is :func:`spnlib.studies.dynamics.first_order_errors` (shape (len(scales), seeds,
     len(etas))). One curve per weight scale s: the median over seeds, with the min-max range as
-    a band. ``mark`` = (x, label) draws a dotted vertical line at eta / s^2 = x on the right panel.
+    a band. The scales get shades of grey (they are not depths, so not the depth colours).
+    ``mark`` = (x, label) draws a dotted vertical line at eta / s^2 = x on the right panel.
     """
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from spnlib.views.figures import PAGE_WIDTH_IN
+
     eta_arr = np.asarray(etas, float)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
-    for sc, err, marker in zip(scales, errors, "os^vD"):
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH_IN, 2.9), sharey=True)
+    shades = plt.cm.Greys(np.linspace(0.95, 0.45, len(scales)))
+    for sc, err, marker, colour in zip(scales, errors, "os^vD", shades):
         for ax, x in zip(axes, (eta_arr, eta_arr / sc ** 2)):
-            ax.fill_between(x, err.min(axis=0), err.max(axis=0), alpha=0.2)
-            ax.loglog(x, np.median(err, axis=0), marker=marker, ms=3, label=f"layer weights of size {sc:g}")
+            ax.fill_between(x, err.min(axis=0), err.max(axis=0), color=colour, alpha=0.2, lw=0)
+            ax.loglog(x, np.median(err, axis=0), marker=marker, ms=3, color=colour, label=f"$s = {sc:g}$")
     axes[0].set_xlabel(r"learning rate $\eta$")
-    axes[1].set_xlabel(r"$\eta / s^2$ ($s$ = size of the layer weights)")
-    axes[0].set_ylabel("relative error of the first-order step")
+    axes[1].set_xlabel(r"$\eta / s^2$")
+    axes[0].set_ylabel("relative error of\nthe first-order step")
     if mark is not None:
         axes[1].axvline(mark[0], color="k", ls=":", lw=1)
-        axes[1].annotate(mark[1], (mark[0], 1e-6), rotation=90, ha="right", va="bottom", fontsize=8)
-    axes[0].legend(frameon=False, fontsize=8)
+        axes[1].annotate(mark[1], (mark[0], 1e-6), rotation=90, ha="right", va="bottom", fontsize=9)
+    axes[0].legend(frameon=False, title="weight size")
     fig.tight_layout()
     return fig
 
 
-def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence]], edge_labels: bool = True):
-    """Trees of sum nodes side by side, by depth: sums as circles, components C_k as triangles
-    at their own depth, edges labelled with their layer weight w^{[l]}_j (1-based j)."""
+def draw_decompositions(structures: Sequence[tuple[str, Decomposition | Sequence]], edge_labels: bool = True,
+                        per_row: int = 2):
+    """Trees of sum nodes, ``per_row`` to a row at the page's width: sums as circles, components C_k
+    as triangles at their own depth, edges labelled with their layer weight w^{[l]}_j (1-based j).
+
+    Within a row each panel's width is proportional to its number of components, so that the
+    edge labels of the deepest layer have the same room in every panel.
+    """
     import matplotlib.pyplot as plt
 
+    from spnlib.views.figures import PAGE_WIDTH_IN
+
     decs = [st if isinstance(st, Decomposition) else Decomposition(st) for _, st in structures]
-    depth = max(d.n_layers for d in decs)
-    fig, axes = plt.subplots(1, len(decs), figsize=(2.6 * len(decs), 0.7 * depth + 0.9), squeeze=False)
-    for ax, (name, _), dec in zip(axes[0], structures, decs):
-        _draw_tree(ax, dec.tree, 0, [0] * dec.n_layers, iter(range(dec.n_components)), edge_labels)
-        ax.set_title(name, fontsize=9)
-        ax.set_xlim(-0.7, dec.n_components - 0.3)
-        ax.set_ylim(-depth - 0.6, 0.4)
-        ax.axis("off")
-    fig.tight_layout()
+    rows = [list(range(i, min(i + per_row, len(decs)))) for i in range(0, len(decs), per_row)]
+    depths = [max(decs[i].n_layers for i in row) for row in rows]
+    heights = [0.62 * d + 0.75 for d in depths]
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, sum(heights)))
+    outer = fig.add_gridspec(len(rows), 1, height_ratios=heights)
+    for r, row in enumerate(rows):
+        inner = outer[r].subgridspec(1, len(row), width_ratios=[decs[i].n_components + 0.5 for i in row])
+        for c, i in enumerate(row):
+            ax, dec = fig.add_subplot(inner[c]), decs[i]
+            _draw_tree(ax, dec.tree, 0, [0] * dec.n_layers, iter(range(dec.n_components)), edge_labels)
+            ax.set_title(structures[i][0], fontsize=10)
+            ax.set_xlim(-0.6, dec.n_components - 0.4)
+            ax.set_ylim(-depths[r] - 0.6, 0.35)
+            ax.axis("off")
+    fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=1.0)
     return fig
 
 
@@ -155,16 +261,16 @@ def _draw_tree(ax, node: Sequence[Nested], depth: int, counters: list[int], slot
         if isinstance(child, int):
             x = float(next(slot))
             ax.plot([x], [-depth - 1], marker="^", ms=11, color="0.85", mec="k", zorder=3)
-            ax.text(x, -depth - 1.4, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=8)
+            ax.text(x, -depth - 1.42, f"$C_{{{child + 1}}}$", ha="center", va="center", fontsize=9)
         else:
             x = _draw_tree(ax, child, depth + 1, counters, slot, edge_labels)
         xs.append(x)
     x0 = sum(xs) / len(xs)
     for i, x in enumerate(xs):
         ax.plot([x0, x], [-depth, -depth - 1], color="0.4", lw=0.8, zorder=1)
-        if edge_labels:
-            ax.text((x0 + x) / 2, -depth - 0.5, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=7,
-                    ha="center", va="center", bbox={"fc": "w", "ec": "none", "pad": 0.2}, zorder=2)
+        if edge_labels:   # 60 % of the way down: siblings' labels further apart than at the middle
+            ax.text(x0 + 0.6 * (x - x0), -depth - 0.6, f"$w^{{[{depth}]}}_{{{first + i + 1}}}$", fontsize=8.5,
+                    ha="center", va="center", bbox={"fc": "w", "ec": "none", "pad": 0.1}, zorder=2)
     ax.plot([x0], [-depth], marker="o", ms=10, color="w", mec="k", zorder=3)
     ax.text(x0, -depth, "+", ha="center", va="center", fontsize=8, zorder=4)
     return x0
