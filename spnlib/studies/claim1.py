@@ -307,8 +307,9 @@ def _em(mixture: TreeMixture, th: np.ndarray, node: np.ndarray, max_steps: int, 
         if llh[0] - previous < tol:
             return float(max(llh[0], previous)), step
         previous = float(llh[0])
-        totals = np.bincount(node, weights=counts[0], minlength=n_nodes)
-        th = np.maximum(counts / totals[node], 1e-300)
+        totals = np.bincount(node, weights=counts[0], minlength=n_nodes)[node]
+        # a node no data row reaches any more (all its counts underflow) keeps its weights
+        th = np.maximum(np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), th), 1e-300)
     return previous, max_steps
 
 
