@@ -356,10 +356,13 @@ class LinearSpeedStudy:
     etas : ndarray
         The grid the rates are tuned on.
     tuned_eta : ndarray (methods,)
-        Chosen on ``tuning_seeds``: the fewest median updates to close ``tune_fraction`` of the
+        Chosen on ``tuning_seeds`` among the rates that diverge on none of them (``stable``; all
+        rates if none is stable): the fewest median updates to close ``tune_fraction`` of the
         gap, then to close 90 %, then the smaller rate.
     tuning_times : ndarray (methods, etas)
         That median on the tuning problems for every rate (inf: censored).
+    stable : ndarray of bool (methods, etas)
+        The rate diverges on none of the tuning problems.
     excess : ndarray (methods, seeds, T + 1)
         Excess loss l_p(w) - min l_p on the evaluation problems at the tuned rates.
     """
@@ -372,6 +375,7 @@ class LinearSpeedStudy:
     tune_fraction: float
     tuned_eta: np.ndarray
     tuning_times: np.ndarray
+    stable: np.ndarray
     excess: np.ndarray
 
     @property
@@ -410,19 +414,23 @@ def linear_speed_study(p: int, etas: Sequence[float], n_steps: int, w2_inits: Se
     """Tune every method's rate on ``tuning_seeds`` problems, then train it on the ``seeds`` problems.
 
     The gap runs from the initial loss to the exact minimum (:func:`lp_minimum`), so the
-    target is set by no run.
+    target is set by no run. A rate that diverges on a tuning problem is not chosen (the
+    median alone would accept a rate that diverges on almost half of them).
     """
     if set(seeds) & set(tuning_seeds):
         raise ValueError("tuning seeds must be held out from the evaluation seeds")
     tune = compare_descent(p, tuning_seeds, etas, n_steps, w2_inits, init_scale=init_scale, **problem_kw)
     t_tune = lower_median(_gap_times(tune.excess, tune_fraction), axis=1)          # (methods, etas)
     t90 = lower_median(_gap_times(tune.excess, GAP_FRACTIONS[0]), axis=1)
-    best = [min(range(len(tune.etas)), key=lambda j: (t_tune[m, j], t90[m, j], tune.etas[j]))
-            for m in range(len(tune.methods))]
+    stable = np.all(np.isfinite(tune.excess[..., -1]), axis=1)                    # (methods, etas)
+    best: list[int] = []
+    for m in range(len(tune.methods)):
+        allowed = [int(j) for j in np.flatnonzero(stable[m])] or list(range(len(tune.etas)))
+        best.append(min(allowed, key=lambda j: (t_tune[m, j], t90[m, j], tune.etas[j])))
     evaluation = compare_descent(p, seeds, etas, n_steps, w2_inits, init_scale=init_scale, **problem_kw)
     excess = np.array([evaluation.excess[m, :, j] for m, j in enumerate(best)])
     return LinearSpeedStudy(p, tune.methods, tune.etas, tuple(seeds), tuple(tuning_seeds), tune_fraction,
-                            tune.etas[best], t_tune, excess)
+                            tune.etas[best], t_tune, stable, excess)
 
 
 def compare_descent(p: int, seeds: Sequence[int], etas: Sequence[float], n_steps: int,

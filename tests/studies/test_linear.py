@@ -184,7 +184,9 @@ def test_linear_speed_study_tunes_on_held_out_problems():
         t99 = [lower_median(first_reaching(tune.excess[m, :, j], 0.01 * tune.excess[m, :, j, 0], increasing=False))
                for j in range(len(etas))]
         assert st_.tuning_times[m].tolist() == t99
-        assert t99[list(etas).index(st_.tuned_eta[m])] == min(t99)
+        stable = np.isfinite(tune.excess[m, :, :, -1]).all(axis=0)
+        assert st_.stable[m].tolist() == stable.tolist() and stable[list(etas).index(st_.tuned_eta[m])]
+        assert t99[list(etas).index(st_.tuned_eta[m])] == min(t for t, ok in zip(t99, stable) if ok)
     evaluation = compare_descent(4, [0, 1, 2], [st_.tuned_eta[1]], 200, (1.0,), n_samples=60)
     np.testing.assert_allclose(st_.excess[1], evaluation.excess[1, :, 0])
     times = st_.times(0.9)
