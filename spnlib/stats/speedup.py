@@ -231,6 +231,11 @@ class SpeedUp:
     level: float = LEVEL
 
     @property
+    def estimate(self) -> float:
+        """``factor`` (the name :class:`~spnlib.stats.intervals.Interval` uses)."""
+        return self.factor
+
+    @property
     def above_one(self) -> bool:
         """The interval lies above 1 (A is faster)."""
         return bool(self.low > 1)
