@@ -15,30 +15,42 @@ leaf values on a data set, and computes two models from them:
 many trees each weight is shared by, whether a tree has a weight of its own, and
 the dimension (rank A) of the family of tree weights the deep SPN can reach.
 
+The speed test compares models of the *same function class*:
+:func:`overparameterize` inserts a sum layer under every wide sum node (Eq. 3 applied
+to each of them), :func:`train_arms` trains the SPN and its overparameterized version
+(and the SPN under momentum and Adam) from the same function, all with the batched
+gradient :meth:`TreeMixture.llh_and_grad_batch`, and :func:`em_reference` finds the
+level the gap is measured to, without a learning rate.
+
 Defined in the book's chapter "Numerical verification of the dynamics".
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from spnlib.checks import check_eta
 from spnlib.data.counted import CountedData
+from spnlib.numeric.blas import blas_threads
 from spnlib.numeric.evaluate import compile_spn, log_likelihood_and_gradient, logsumexp
 from spnlib.numeric.induced_trees import induced_trees
-from spnlib.stats.intervals import Interval, mean_interval
-from spnlib.stats.speedup import first_reaching
-from spnlib.structure.graph import SPN
+from spnlib.structure.graph import SPN, Node, Product, Sum
 
 __all__ = [
-    "SpeedResult",
+    "ARMS",
+    "Arm",
+    "Overparameterized",
+    "RULES",
     "TreeMixture",
+    "em_reference",
+    "overparameterize",
     "projected_ascent",
     "sharing_summary",
-    "speed_comparison",
     "step_equality",
+    "train_arms",
     "tree_step",
 ]
 
@@ -136,6 +148,53 @@ class TreeMixture:
         return llh, (self.incidence.T @ (gW * W)) / theta
 
 
+    def llh_and_grad_batch(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`deep_llh_and_grad` for K weight vectors at once, with matrix products.
+
+        Parameters
+        ----------
+        thetas : ndarray, shape (K, n_weights)
+            Sum weights, all > 0.
+
+        Returns
+        -------
+        llh : ndarray (K,)
+        grad : ndarray (K, n_weights)
+            d L / d theta.
+        counts : ndarray (K, n_weights)
+            theta_e times the data part of the gradient (the mean over the data of
+            theta_e d log f(x) / d theta_e): the expected edge counts of EM.
+        """
+        th = np.asarray(thetas, dtype=np.float64)
+        if th.ndim != 2 or th.shape[1] != self.spn.n_weights:
+            raise ValueError(f"thetas must be (K, {self.spn.n_weights}), got shape {th.shape}")
+        if not np.all(np.isfinite(th)) or np.any(th <= 0):
+            raise ValueError("the chain rule through the trees needs every sum weight finite and > 0")
+        log_w = np.log(th) @ self.incidence.T                              # (K, n_trees)
+        top = log_w.max(axis=1, keepdims=True)
+        scaled_w = np.exp(log_w - top)
+        dot = scaled_w @ self._scaled                                      # f(x_n) / e^(top + shift_n)
+        ok = dot > 1e-250
+        ratio = np.where(ok, self._share / np.where(ok, dot, 1.0), 0.0)
+        tree_counts = scaled_w * (ratio @ self._scaled.T)                  # W_T dL_data/dW_T
+        log_f = np.log(np.where(ok, dot, 1.0)) + top + self._shift
+        for k in np.flatnonzero(~ok.all(axis=1)):                          # rows that underflow: log space
+            rows = np.flatnonzero(~ok[k])
+            m = log_w[k][:, None] + self._log_leaf[:, rows]
+            lf = logsumexp(m, axis=0)
+            if np.isneginf(lf).any():
+                raise ValueError("a data row has probability 0 under these weights; the gradient is undefined")
+            log_f[k, rows] = lf
+            tree_counts[k] += np.exp(m - lf) @ self._share[rows]
+        star = log_w + self._log_leaf_star
+        log_z = logsumexp(star, axis=1)
+        posterior_star = np.exp(star - log_z[:, None])
+        counts = tree_counts @ self.incidence
+        grad = (counts - posterior_star @ self.incidence) / th
+        llh = log_f @ self._share - log_z
+        return llh, grad, counts
+
+
 def sharing_summary(mixture: TreeMixture) -> dict[str, float]:
     """How the deep parameterisation ties the tree weights together.
 
@@ -219,104 +278,240 @@ def projected_ascent(llh_and_grad, start: np.ndarray, eta: float, n_steps: int,
     return np.array(out), clipped
 
 
+
+
+# ------------------------------------------------------------------ the speed test's reference level
+def em_reference(mixture: TreeMixture, theta: np.ndarray, max_steps: int = 2000,
+                 tol: float = 1e-9) -> tuple[float, int]:
+    """The train LLH of a local maximum, by EM from ``theta``: the speed test's reference level.
+
+    EM (expected edge counts, normalised per sum node) increases the likelihood at every
+    step and uses no learning rate, so the level it reaches is set by none of the compared
+    runs. Returns the final mean LLH and the steps taken (it stops once a step gains < ``tol``).
+    """
+    spn = mixture.spn
+    node = np.zeros(spn.n_weights, dtype=np.intp)
+    for i, s in enumerate(spn.sum_nodes):
+        a, b = spn.weight_offsets[s]
+        node[a:b] = i
+    th = spn.check_weight_vector(theta)[None, :].copy()
+    with blas_threads(1):
+        return _em(mixture, th, node, max_steps, tol)
+
+
+def _em(mixture: TreeMixture, th: np.ndarray, node: np.ndarray, max_steps: int, tol: float) -> tuple[float, int]:
+    previous = -np.inf
+    n_nodes = int(node.max()) + 1
+    for step in range(max_steps):
+        llh, _, counts = mixture.llh_and_grad_batch(th)
+        if llh[0] - previous < tol:
+            return float(max(llh[0], previous)), step
+        previous = float(llh[0])
+        totals = np.bincount(node, weights=counts[0], minlength=n_nodes)[node]
+        # a node no data row reaches any more (all its counts underflow) keeps its weights
+        th = np.maximum(np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), th), 1e-300)
+    return previous, max_steps
+
+
+# ------------------------------------------------------------------ the same function class, deeper
 @dataclass(frozen=True)
-class SpeedResult:
-    """Deep SPN vs the free mixture of its trees, several SPNs ("seeds"), learning-rate grids.
+class Overparameterized:
+    """An SPN whose sum weights are decomposed by an inserted sum layer (Eq. 3 at every sum node).
+
+    A sum node S with m >= ``min_children`` children c_1..c_m becomes
+    S' = sum_g a_g T_g with new sum nodes T_g = sum_{j in g} b_j c_j over ``n_groups``
+    contiguous groups: the weight of c_j is w_j = a_g b_j. Any w >= 0 is reached
+    (a_g = 1, b_j = w_j), so both SPNs have the same function class; only the
+    parameterisation is deeper. Nodes with fewer children stay as they are (decomposing
+    them needs a one-child sum node, whose weight the partition function cancels).
 
     Attributes
     ----------
-    deep, free : ndarray, shape (seeds, etas, T + 1)
-        Mean train LLH curves on each model's own learning-rate grid.
-    clipped_deep, clipped_free : ndarray, shape (seeds, etas)
-        How many coordinates the projection onto [floor, inf) moved, in total.
+    spn : SPN
+        The deeper SPN (a graph, evaluated by the core like any SPN).
+    original : SPN
+    first, second : ndarray (original.n_weights,)
+        Position in ``spn.weights()`` of a_g and of b_j for each original weight
+        (``second`` is -1 where the weight was not decomposed and ``first`` is the weight itself).
     """
 
-    etas_deep: np.ndarray
-    etas_free: np.ndarray
-    deep: np.ndarray
-    free: np.ndarray
-    clipped_deep: np.ndarray
-    clipped_free: np.ndarray
+    spn: SPN
+    original: SPN
+    first: np.ndarray
+    second: np.ndarray
 
-    def final_best(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per seed, each model's highest final LLH over its grid: two arrays (seeds,)."""
-        return self.deep[:, :, -1].max(axis=1), self.free[:, :, -1].max(axis=1)
+    def theta(self, phi: np.ndarray) -> np.ndarray:
+        """The original SPN's weights w_j = a_g b_j (or w_j) from the deeper SPN's weights (..., n)."""
+        phi = np.asarray(phi, dtype=np.float64)
+        other = np.where(self.second >= 0, phi[..., np.maximum(self.second, 0)], 1.0)
+        return phi[..., self.first] * other
 
-    def targets(self, fraction: float) -> np.ndarray:
-        """Per seed, the LLH L0 + fraction (L_deep - L0), with L_deep the deep SPN's best final LLH."""
-        if not 0 < fraction <= 1:
-            raise ValueError(f"fraction must lie in (0, 1], got {fraction!r}")
-        start = self.deep[:, 0, 0]
-        return start + fraction * (self.final_best()[0] - start)
+    def gradient(self, phi: np.ndarray, grad_theta: np.ndarray) -> np.ndarray:
+        """dL/dphi from dL/dtheta by the chain rule (one vector or a batch (K, n))."""
+        phi, g = np.atleast_2d(phi), np.atleast_2d(grad_theta)
+        dec = self.second >= 0
+        out = np.zeros_like(phi)
+        lower = np.where(dec, phi[:, np.maximum(self.second, 0)], 1.0)
+        np.add.at(out.T, self.first, (g * lower).T)
+        np.add.at(out.T, self.second[dec], (g[:, dec] * phi[:, self.first[dec]]).T)
+        return out if np.ndim(grad_theta) == 2 else out[0]
 
-    def iterations(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Per seed, the fewest iterations (over each model's own grid) to reach ``targets(fraction)``."""
-        target = self.targets(fraction)
-        fastest = lambda C: np.array([first_reaching(c, x).min() for c, x in zip(C, target)])
-        return fastest(self.deep), fastest(self.free)
+    def start(self, theta: np.ndarray, balance: float = 1.0) -> np.ndarray:
+        """Weights of the deeper SPN with theta(phi) = ``theta``.
 
-    def deep_speedup(self, fraction: float = 0.9):
-        """Iterations of the free mixture / iterations of the deep SPN (> 1: deep is faster).
-
-        Returns ``(interval, n_unfinished)``: the geometric mean over the seeds where
-        both reached the target, with a 95 % t-interval on the log scale (``None``
-        if fewer than two), and the number of seeds where one did not.
+        Per group, a_g = (sum_j theta_j^2)^(1/4) / sqrt(balance) and b_j = theta_j / a_g, so
+        that ||b_g|| / a_g = ``balance``: 1 is balanced (a_g^2 = sum_j b_j^2, the quantity
+        gradient flow conserves), a small value puts the new weights b near zero.
         """
-        d, f = self.iterations(fraction)
-        ok = np.isfinite(d) & np.isfinite(f) & (d > 0) & (f > 0)
-        if ok.sum() < 2:
-            return None, int((~ok).sum())
-        iv = mean_interval(np.log(f[ok] / d[ok]))
-        return Interval(float(np.exp(iv.estimate)), float(np.exp(iv.low)), float(np.exp(iv.high)), iv.n), \
-            int((~ok).sum())
-
-    def chosen_etas(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Per seed, the index into each grid of the eta that reaches ``targets(fraction)`` first."""
-        target = self.targets(fraction)
-        pick = lambda C: np.array([int(np.argmin(first_reaching(c, x))) for c, x in zip(C, target)])
-        return pick(self.deep), pick(self.free)
-
-    def best_curves(self, fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Per seed, each model's curve at the eta that reaches ``targets(fraction)`` first: (seeds, T + 1) x 2."""
-        target = self.targets(fraction)
-        pick = lambda C: np.array([c[np.argmin(first_reaching(c, x))] for c, x in zip(C, target)])
-        return pick(self.deep), pick(self.free)
+        theta = self.original.check_weight_vector(theta)
+        if not (np.isfinite(balance) and balance > 0):
+            raise ValueError(f"balance must be finite and > 0, got {balance!r}")
+        phi = np.zeros(self.spn.n_weights)
+        dec = self.second >= 0
+        phi[self.first[~dec]] = theta[~dec]
+        sq = np.bincount(self.first[dec], weights=theta[dec] ** 2, minlength=self.spn.n_weights)
+        a = sq ** 0.25 / np.sqrt(balance)
+        phi[self.first[dec]] = a[self.first[dec]]
+        phi[self.second[dec]] = theta[dec] / a[self.first[dec]]
+        return phi
 
 
-def speed_comparison(spns: Sequence[SPN], data: CountedData, etas_deep: Sequence[float],
-                     etas_free: Sequence[float], n_steps: int, floor: float = 1e-8,
-                     route: str = "core") -> SpeedResult:
-    """Train each SPN and the free mixture of its trees from the same tree weights.
+def overparameterize(spn: SPN, min_children: int = 4, n_groups: int = 2) -> Overparameterized:
+    """The SPN with an extra sum layer under every sum node of >= ``min_children`` children.
 
-    Both use projected gradient ascent (:func:`projected_ascent`) with the same
-    ``floor``, each on its own grid of learning rates. The deep SPN's gradient
-    comes from the core's backward pass (``route="core"``) or, identically
-    (:func:`step_equality`) and faster for tree-shaped SPNs, through the trees
-    (``route="trees"``).
+    Shared sub-networks stay shared. The new SPN's weights are set by
+    :meth:`Overparameterized.start` (balanced) from the original's.
     """
-    if route not in ("core", "trees"):
-        raise ValueError(f"route must be 'core' or 'trees', got {route!r}")
-    if len(etas_deep) == 0 or len(etas_free) == 0:
-        raise ValueError("need at least one learning rate for each model")
-    deep, free, cd, cf = [], [], [], []
-    for spn in spns:
-        mixture = TreeMixture(spn, data)
-        theta0 = spn.weights()
-        deep_fn: Callable[[np.ndarray], tuple[float, np.ndarray]]
-        if route == "core":
-            compiled = compile_spn(spn)
+    if n_groups < 2 or min_children < 2 * n_groups:
+        raise ValueError("need n_groups >= 2 and min_children >= 2 * n_groups (every group >= 2 children)")
+    copies: dict[int, Node] = {}
+    groups: dict[int, tuple[Sum, list[Sum]]] = {}                      # id(original sum) -> (S', [T_g])
 
-            def deep_fn(theta, compiled=compiled):
-                llh, g = log_likelihood_and_gradient(compiled, data, theta)
-                return llh.mean, g
+    def copy(node: Node) -> Node:
+        if id(node) in copies:
+            return copies[id(node)]
+        new: Node
+        if isinstance(node, Sum):
+            children = [copy(c) for c in node.children]
+            if len(children) >= min_children:
+                parts = np.array_split(np.arange(len(children)), n_groups)
+                ts = [Sum([children[j] for j in g], np.ones(len(g)), name=f"{node.name}.g{i}")
+                      for i, g in enumerate(parts)]
+                new = Sum(ts, np.ones(n_groups), name=node.name)
+                groups[id(node)] = (new, ts)
+            else:
+                new = Sum(children, node.weights, name=node.name)
+        elif isinstance(node, Product):
+            new = Product([copy(c) for c in node.children], name=node.name)
         else:
-            deep_fn = mixture.deep_llh_and_grad
-        runs = [projected_ascent(deep_fn, theta0, e, n_steps, floor) for e in etas_deep]
-        deep.append([r[0] for r in runs])
-        cd.append([r[1] for r in runs])
-        runs = [projected_ascent(mixture.free_llh_and_grad, mixture.tree_weights(theta0), e, n_steps, floor)
-                for e in etas_free]
-        free.append([r[0] for r in runs])
-        cf.append([r[1] for r in runs])
-    return SpeedResult(np.asarray(etas_deep, float), np.asarray(etas_free, float), np.array(deep),
-                       np.array(free), np.array(cd), np.array(cf))
+            new = node                                                    # leaves are shared as they are
+        copies[id(node)] = new
+        return new
+
+    deep = SPN(copy(spn.root))
+    first = np.zeros(spn.n_weights, dtype=np.intp)
+    second = np.full(spn.n_weights, -1, dtype=np.intp)
+    for s in spn.sum_nodes:
+        a0, a1 = spn.weight_offsets[s]
+        if id(s) in groups:
+            top, ts = groups[id(s)]
+            j = a0
+            for g, t in enumerate(ts):
+                t0, t1 = deep.weight_offsets[t]
+                first[j:j + t1 - t0] = deep.weight_offsets[top][0] + g
+                second[j:j + t1 - t0] = np.arange(t0, t1)
+                j += t1 - t0
+        else:
+            first[a0:a1] = np.arange(*deep.weight_offsets[cast(Sum, copies[id(s)])])
+    return Overparameterized(deep, spn, first, second)
+
+
+# ------------------------------------------------------------------ training several arms together
+RULES = ("gradient", "momentum", "adam")
+"""Update rules of :func:`train_arms`, all projected onto [floor, inf): plain gradient ascent,
+heavy ball (v <- 0.9 v + g) and Adam (0.9, 0.999, 1e-8), as in :mod:`spnlib.experiment.training`."""
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way to train an SPN: its parameterisation, update rule and start."""
+
+    name: str
+    model: str = "SPN"                  # "SPN" (the original weights) or "overparameterized"
+    rule: str = "gradient"
+    balance: float = 1.0                # ||b|| / a at the start of the overparameterized SPN
+
+    def __post_init__(self) -> None:
+        if self.model not in ("SPN", "overparameterized"):
+            raise ValueError(f"model must be 'SPN' or 'overparameterized', got {self.model!r}")
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}; choose one of {', '.join(RULES)}")
+
+
+ARMS = (
+    Arm("SPN, gradient ascent"),
+    Arm("overparameterized, balanced start", "overparameterized"),
+    Arm("overparameterized, new weights near zero", "overparameterized", balance=0.01),
+    Arm("SPN, momentum", rule="momentum"),
+    Arm("SPN, Adam", rule="adam"),
+)
+"""The arms of the Claim 1 speed test; the first is the reference."""
+
+
+def train_arms(mixture: TreeMixture, over: Overparameterized, configs: Sequence[tuple[Arm, float]],
+               n_steps: int, floor: float = 1e-8, early: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train the SPN of ``mixture`` under every (arm, eta) from its own weights, all in one batch.
+
+    Every arm starts from the same function (theta = the SPN's weights). Gradients come from
+    :meth:`TreeMixture.llh_and_grad_batch` (the chain rule through the trees) and, for the
+    overparameterized SPN, :meth:`Overparameterized.gradient`; one BLAS thread.
+
+    Returns
+    -------
+    curves : ndarray (K, n_steps + 1)
+        Mean train LLH before each update.
+    clipped : ndarray (K,)
+        Coordinates the projection onto [floor, inf) moved, in total.
+    early_step : ndarray (K,)
+        Largest relative change |Delta x / x| of a parameter in the first ``early`` updates
+        (the claim's "small eta" asks for it to be small).
+    """
+    if not floor > 0:
+        raise ValueError(f"floor must be > 0, got {floor!r}")
+    if int(n_steps) != n_steps or n_steps < 0:
+        raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
+    theta0 = mixture.spn.weights()
+    xs, ms, vs, etas = [], [], [], []
+    for arm, eta in configs:
+        etas.append(check_eta(eta))
+        x = over.start(theta0, arm.balance) if arm.model == "overparameterized" else theta0.copy()
+        xs.append(x)
+        ms.append(np.zeros_like(x))
+        vs.append(np.zeros_like(x))
+    K = len(xs)
+    curves, clipped, early_step = np.empty((K, n_steps + 1)), np.zeros(K, dtype=np.int64), np.zeros(K)
+    with blas_threads(1):
+        for t in range(n_steps + 1):
+            thetas = np.array([over.theta(x) if a.model == "overparameterized" else x
+                               for (a, _), x in zip(configs, xs)])
+            llh, g, _ = mixture.llh_and_grad_batch(thetas)
+            curves[:, t] = llh
+            if t == n_steps:
+                break
+            for k, ((arm, _), x) in enumerate(zip(configs, xs)):
+                gk = over.gradient(x, g[k]) if arm.model == "overparameterized" else g[k]
+                if arm.rule == "gradient":
+                    step = gk
+                elif arm.rule == "momentum":
+                    ms[k] = 0.9 * ms[k] + gk
+                    step = ms[k]
+                else:
+                    ms[k] = 0.9 * ms[k] + 0.1 * gk
+                    vs[k] = 0.999 * vs[k] + 0.001 * gk * gk
+                    step = (ms[k] / (1 - 0.9 ** (t + 1))) / (np.sqrt(vs[k] / (1 - 0.999 ** (t + 1))) + 1e-8)
+                new = x + etas[k] * step
+                if t < early:
+                    early_step[k] = max(early_step[k], float(np.max(np.abs(etas[k] * step) / x)))
+                clipped[k] += int((new < floor).sum())
+                xs[k] = np.maximum(new, floor)
+    return curves, clipped, early_step

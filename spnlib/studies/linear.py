@@ -4,9 +4,11 @@
   update of w = w_1 w_2 (the paper's rho and lambda), with the exact remainder.
 * :func:`lp_loss`, :func:`lp_gradient`, :func:`end_to_end_step`: the same in NumPy,
   for a numeric check against a real gradient step.
-* :func:`regression_problem`, :func:`lp_minimum`, :func:`descent_curves`,
-  :func:`spnlib.stats.speedup.first_reaching`: gradient descent on the plain and the
-  overparameterized model, vectorised over learning rates.
+* :func:`regression_problem`, :func:`lp_minimum`, :func:`descent_curves`: gradient descent
+  on the plain and the overparameterized model, vectorised over learning rates.
+* :func:`linear_speed_study`: the speed-up of w1 w2 over w with the book's one estimator
+  (:mod:`spnlib.stats.speedup`): learning rates tuned on held-out problems, updates to close
+  90 % and 99 % of the gap to the exact minimum, censored runs kept.
 
 The loss is l_p(w) = mean_n (1/p)(x_n^T w - y_n)^p for even p (p = 2, 4).
 
@@ -21,16 +23,18 @@ from typing import Literal, overload
 import numpy as np
 import sympy as sp
 
-from spnlib.stats.intervals import Interval, mean_interval
-from spnlib.stats.speedup import first_reaching
+from spnlib.stats.speedup import MedianTime, SpeedUp, first_reaching, lower_median, median_time, speedups
+from spnlib.tolerances import GAP_FRACTIONS
 
 __all__ = [
     "LinearDerivation",
+    "LinearSpeedStudy",
     "SpeedComparison",
     "compare_descent",
     "derive_linear",
     "descent_curves",
     "end_to_end_step",
+    "linear_speed_study",
     "lp_gradient",
     "lp_loss",
     "lp_minimum",
@@ -315,32 +319,118 @@ class SpeedComparison:
         return np.take_along_axis(self.iterations, i[..., None], 2)[..., 0], self.etas[i]
 
     def speedup(self, method: str, at_eta: float | None = None) -> np.ndarray:
-        """Per seed: iterations of the plain model / iterations of ``method``.
+        """Per seed: iterations of the plain model / iterations of ``method`` (descriptive).
 
-        Each at its own best eta, or both at the grid value ``at_eta``.
+        Each at its own best eta on that seed (an oracle choice: optimistic for both), or both
+        at the grid value ``at_eta``. For the speed-up the book reports, see :func:`linear_speed_study`.
         """
         m = self.methods.index(method)
+        return self._iterations(at_eta)[0] / self._iterations(at_eta)[m]
+
+    def _iterations(self, at_eta: float | None) -> np.ndarray:
         if at_eta is None:
-            it = self.best()[0]
-        else:
-            j = int(np.argmin(np.abs(np.log(self.etas / at_eta))))
-            it = self.iterations[:, :, j]
-        return it[0] / it[m]
+            return self.best()[0]
+        j = int(np.argmin(np.abs(np.log(self.etas / at_eta))))
+        return self.iterations[:, :, j]
 
-    def speedup_interval(self, method: str, at_eta: float | None = None):
-        """Geometric-mean speed-up of ``method`` over plain descent with a 95 % interval.
+    def speedup_interval(self, method: str, at_eta: float | None = None) -> tuple[SpeedUp, int]:
+        """The speed-up of ``method`` over plain descent with the book's estimator
+        (:func:`spnlib.stats.speedup.speedups`: ratio of median iterations, paired bootstrap,
+        runs that never reach the tolerance kept as censored), and the number of seeds where
+        at least one of the two did not reach it. ``at_eta`` as in :meth:`speedup`."""
+        it = self._iterations(at_eta)
+        m = self.methods.index(method)
+        n_unfinished = int((~(np.isfinite(it[0]) & np.isfinite(it[m]))).sum())
+        horizon = self.excess.shape[-1] - 1
+        return speedups(it[[m, 0]], horizon, reference=1, fraction=1 - self.tolerance)[0], n_unfinished
 
-        Returns ``(interval, n_unfinished)``: the interval (``None`` if fewer than
-        two seeds finished) over the seeds where both runs reached the target,
-        and the number of seeds where at least one did not.
-        """
-        s = self.speedup(method, at_eta)
-        ok = np.isfinite(s) & (s > 0)
-        if ok.sum() < 2:
-            return None, int((~ok).sum())
-        iv = mean_interval(np.log(s[ok]))
-        return Interval(float(np.exp(iv.estimate)), float(np.exp(iv.low)), float(np.exp(iv.high)), iv.n), \
-            int((~ok).sum())
+
+@dataclass(frozen=True)
+class LinearSpeedStudy:
+    """w1 w2 against w on ``regression_problem(seed)``: every method at its rate tuned on held-out problems.
+
+    Attributes
+    ----------
+    methods : tuple of str
+        ``"plain"`` first (the reference), then ``"w1 w2, w2(0) = c"``.
+    etas : ndarray
+        The grid the rates are tuned on.
+    tuned_eta : ndarray (methods,)
+        Chosen on ``tuning_seeds`` among the rates that diverge on none of them (``stable``; all
+        rates if none is stable): the fewest median updates to close ``tune_fraction`` of the
+        gap, then to close 90 %, then the smaller rate.
+    tuning_times : ndarray (methods, etas)
+        That median on the tuning problems for every rate (inf: censored).
+    stable : ndarray of bool (methods, etas)
+        The rate diverges on none of the tuning problems.
+    excess : ndarray (methods, seeds, T + 1)
+        Excess loss l_p(w) - min l_p on the evaluation problems at the tuned rates.
+    """
+
+    p: int
+    methods: tuple[str, ...]
+    etas: np.ndarray
+    seeds: tuple[int, ...]
+    tuning_seeds: tuple[int, ...]
+    tune_fraction: float
+    tuned_eta: np.ndarray
+    tuning_times: np.ndarray
+    stable: np.ndarray
+    excess: np.ndarray
+
+    @property
+    def horizon(self) -> int:
+        return self.excess.shape[-1] - 1
+
+    def times(self, fraction: float) -> np.ndarray:
+        """(methods, seeds): first update with excess <= (1 - fraction) x initial excess (inf: never)."""
+        return _gap_times(self.excess, fraction)
+
+    def median_times(self, fraction: float) -> list[MedianTime]:
+        return [median_time(t, self.horizon) for t in self.times(fraction)]
+
+    def speedups(self, fraction: float) -> list[SpeedUp]:
+        """Speed-up of every method over plain descent (the first entry: plain over itself)."""
+        return speedups(self.times(fraction), self.horizon, 0, fraction)
+
+    def at_grid_edge(self) -> np.ndarray:
+        return np.isin(self.tuned_eta, [self.etas[0], self.etas[-1]])
+
+
+def _gap_times(excess: np.ndarray, fraction: float) -> np.ndarray:
+    """First update at which each curve (last axis) closes ``fraction`` of its gap to 0."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1) (the exact minimum is reached only in the limit), "
+                         f"got {fraction!r}")
+    e = np.asarray(excess)
+    flat = e.reshape(-1, e.shape[-1])
+    return first_reaching(flat, (1 - fraction) * flat[:, 0], increasing=False).reshape(e.shape[:-1])
+
+
+def linear_speed_study(p: int, etas: Sequence[float], n_steps: int, w2_inits: Sequence[float] = (0.5, 1.0, 2.0),
+                       seeds: Sequence[int] = range(20), tuning_seeds: Sequence[int] = range(100, 110),
+                       tune_fraction: float = GAP_FRACTIONS[-1], init_scale: float = 0.0,
+                       **problem_kw) -> LinearSpeedStudy:
+    """Tune every method's rate on ``tuning_seeds`` problems, then train it on the ``seeds`` problems.
+
+    The gap runs from the initial loss to the exact minimum (:func:`lp_minimum`), so the
+    target is set by no run. A rate that diverges on a tuning problem is not chosen (the
+    median alone would accept a rate that diverges on almost half of them).
+    """
+    if set(seeds) & set(tuning_seeds):
+        raise ValueError("tuning seeds must be held out from the evaluation seeds")
+    tune = compare_descent(p, tuning_seeds, etas, n_steps, w2_inits, init_scale=init_scale, **problem_kw)
+    t_tune = lower_median(_gap_times(tune.excess, tune_fraction), axis=1)          # (methods, etas)
+    t90 = lower_median(_gap_times(tune.excess, GAP_FRACTIONS[0]), axis=1)
+    stable = np.all(np.isfinite(tune.excess[..., -1]), axis=1)                    # (methods, etas)
+    best: list[int] = []
+    for m in range(len(tune.methods)):
+        allowed = [int(j) for j in np.flatnonzero(stable[m])] or list(range(len(tune.etas)))
+        best.append(min(allowed, key=lambda j: (t_tune[m, j], t90[m, j], tune.etas[j])))
+    evaluation = compare_descent(p, seeds, etas, n_steps, w2_inits, init_scale=init_scale, **problem_kw)
+    excess = np.array([evaluation.excess[m, :, j] for m, j in enumerate(best)])
+    return LinearSpeedStudy(p, tune.methods, tune.etas, tuple(seeds), tuple(tuning_seeds), tune_fraction,
+                            tune.etas[best], t_tune, stable, excess)
 
 
 def compare_descent(p: int, seeds: Sequence[int], etas: Sequence[float], n_steps: int,

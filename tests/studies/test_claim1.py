@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import random_data
+from strategies import random_data, spns
 
 from spnlib.data.counted import CountedData
 from spnlib.numeric.evaluate import log_likelihood_and_gradient, log_value
@@ -19,11 +19,14 @@ from spnlib.structure.builders import (
 )
 from spnlib.structure.decomposition import balanced
 from spnlib.studies.claim1 import (
+    Arm,
     TreeMixture,
+    em_reference,
+    overparameterize,
     projected_ascent,
     sharing_summary,
-    speed_comparison,
     step_equality,
+    train_arms,
     tree_step,
 )
 
@@ -123,26 +126,89 @@ def test_projected_ascent_and_iterations():
         projected_ascent(f, np.ones(2), -0.1, 2, floor=0.1)
 
 
-def test_speed_comparison_routes_agree_and_summaries(data):
-    spns = [spn_for(s) for s in (6, 7, 8)]
-    a = speed_comparison(spns, data, [0.1, 1.0], [0.01, 0.1], 15, route="core")
-    b = speed_comparison(spns, data, [0.1, 1.0], [0.01, 0.1], 15, route="trees")
-    np.testing.assert_allclose(a.deep, b.deep, rtol=1e-9)
-    np.testing.assert_allclose(a.free, b.free, rtol=1e-12)
-    assert a.deep.shape == (3, 2, 16) and a.clipped_free.shape == (3, 2)
-    d, f = a.iterations(0.9)
-    assert d.shape == (3,) and np.all(a.deep[np.arange(3), a.chosen_etas(0.9)[0], d.astype(int)] >= a.targets(0.9))
-    iv, unfinished = a.deep_speedup(0.9)
-    ok = np.isfinite(d) & np.isfinite(f)
-    assert unfinished == int((~ok).sum())
-    if iv is not None:
-        assert iv.estimate == pytest.approx(np.exp(np.mean(np.log(f[ok] / d[ok]))))
-    cd, cf = a.best_curves(0.9)
-    assert cd.shape == cf.shape == (3, 16)
-    with pytest.raises(ValueError, match="fraction"):
-        a.targets(0.0)
-    with pytest.raises(ValueError, match="route"):
-        speed_comparison(spns, data, [0.1], [0.1], 2, route="fast")
+@settings(max_examples=25, deadline=None)
+@given(spn=spns(max_variables=5, leaf="bernoulli"), seed=st.integers(0, 1000))
+def test_overparameterized_spn_has_the_same_functions_and_the_chain_rule_gradient(spn, seed):
+    rng = np.random.default_rng(seed)
+    rows = CountedData.from_array(random_data(rng, 30, spn.n_variables))
+    over = overparameterize(spn)
+    theta = spn.weights() * rng.uniform(0.5, 2.0, spn.n_weights)
+    for balance in (1.0, 0.01):
+        phi = over.start(theta, balance)
+        np.testing.assert_allclose(over.theta(phi), theta, rtol=1e-13)
+        np.testing.assert_allclose(log_value(over.spn, rows.rows, phi), log_value(spn, rows.rows, theta), atol=1e-12)
+    phi = over.start(theta) * rng.uniform(0.5, 2.0, over.spn.n_weights)        # any deeper weights
+    ref, ref_grad = log_likelihood_and_gradient(over.spn, rows, phi)            # the core on the deeper graph
+    llh, g = log_likelihood_and_gradient(spn, rows, over.theta(phi))
+    assert llh.mean == pytest.approx(ref.mean, abs=1e-12)
+    np.testing.assert_allclose(over.gradient(phi, g), ref_grad, rtol=1e-9, atol=1e-12 * (1 + np.abs(ref_grad).max()))
+
+
+def test_overparameterize_decomposes_wide_sum_nodes_only():
+    spn = random_spn(6, 0, depth=2, n_sums=2, shared=True, leaf="bernoulli")
+    over = overparameterize(spn)
+    wide = sum(len(s.children) for s in spn.sum_nodes if len(s.children) >= 4)
+    assert (over.second >= 0).sum() == wide > 0
+    assert over.spn.n_weights == spn.n_weights + 2 * sum(len(s.children) >= 4 for s in spn.sum_nodes)
+    phi = over.start(spn.weights(), balance=1.0)
+    dec = over.second >= 0
+    for a in np.unique(over.first[dec]):                        # balanced: a_g^2 = sum_j b_j^2
+        assert phi[a] ** 2 == pytest.approx(np.sum(phi[over.second[dec & (over.first == a)]] ** 2))
+    with pytest.raises(ValueError, match="n_groups"):
+        overparameterize(spn, min_children=3)
+    with pytest.raises(ValueError, match="balance"):
+        over.start(spn.weights(), balance=0.0)
+
+
+def test_batched_gradient_equals_the_single_one_also_where_rows_underflow(data):
+    m = TreeMixture(spn_for(11, shared=False), data)
+    rng = np.random.default_rng(3)
+    thetas = m.spn.weights() * np.exp(rng.normal(0, 12, (4, m.spn.n_weights)))    # extreme: log-space rows
+    llh, grad, counts = m.llh_and_grad_batch(thetas)
+    for k, th in enumerate(thetas):
+        ref, g = m.deep_llh_and_grad(th)
+        assert llh[k] == pytest.approx(ref, rel=1e-12)
+        np.testing.assert_allclose(grad[k], g, rtol=1e-8, atol=1e-10 * np.abs(g).max())
+    with pytest.raises(ValueError, match="> 0"):
+        m.llh_and_grad_batch(np.zeros((1, m.spn.n_weights)))
+
+
+def test_em_reference_is_a_local_maximum(data):
+    m = TreeMixture(spn_for(12), data)
+    theta = m.spn.weights()
+    level, steps = em_reference(m, theta, tol=1e-12, max_steps=5000)
+    assert 0 < steps < 5000 and level > m.deep_llh_and_grad(theta)[0]
+    adam = Arm("Adam", rule="adam")
+    curves, _, _ = train_arms(m, overparameterize(m.spn), [(adam, 0.03)], 3000)
+    assert curves[0].max() <= level + 1e-6 and curves[0, -1] == pytest.approx(level, abs=1e-3)
+
+
+def test_train_arms_equals_independent_loops(data):
+    spn = spn_for(13)
+    m, over = TreeMixture(spn, data), overparameterize(spn)
+    configs = [(Arm("gd"), 0.3), (Arm("deep", "overparameterized"), 0.3), (Arm("adam", rule="adam"), 0.01),
+               (Arm("momentum", rule="momentum"), 0.05)]
+    curves, clipped, early = train_arms(m, over, configs, 12, floor=1e-8)
+    assert curves.shape == (4, 13) and clipped.shape == early.shape == (4,)
+    plain, _ = projected_ascent(m.deep_llh_and_grad, spn.weights(), 0.3, 12, 1e-8)
+    np.testing.assert_allclose(curves[0], plain, rtol=1e-12)
+
+    def core(phi):                                # the deeper SPN through the core's backward pass
+        llh, g = log_likelihood_and_gradient(over.spn, data, phi)
+        return llh.mean, g
+    deep, _ = projected_ascent(core, over.start(spn.weights()), 0.3, 12, 1e-8)
+    np.testing.assert_allclose(curves[1], deep, rtol=1e-10)
+    x, mom, v, ref = spn.weights(), 0.0, 0.0, []                # Adam written out
+    for t in range(1, 13):
+        llh, g = m.deep_llh_and_grad(x)
+        ref.append(llh)
+        mom, v = 0.9 * mom + 0.1 * g, 0.999 * v + 0.001 * g * g
+        x = np.maximum(x + 0.01 * (mom / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8), 1e-8)
+    np.testing.assert_allclose(curves[2, :12], ref, rtol=1e-12)
+    with pytest.raises(ValueError, match="rule"):
+        Arm("x", rule="sgd")
+    with pytest.raises(ValueError, match="model"):
+        Arm("x", model="free")
 
 
 def test_bad_input_is_refused(data):

@@ -8,12 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spnlib.stats.intervals import fit_loglog_slope
-from spnlib.stats.speedup import first_reaching
+from spnlib.stats.speedup import first_reaching, lower_median, speedups
 from spnlib.studies.linear import (
     compare_descent,
     derive_linear,
     descent_curves,
     end_to_end_step,
+    linear_speed_study,
     lp_gradient,
     lp_loss,
     lp_minimum,
@@ -164,13 +165,40 @@ def test_compare_descent_shapes_and_speedups():
     its, etas = c.best()
     assert its.shape == (3, 3) and set(np.unique(etas)) <= {0.05, 0.1, 0.2}
     np.testing.assert_allclose(c.speedup("w1 w2, w2(0) = 1"), its[0] / its[2])
-    for method in c.methods[1:]:
-        s = c.speedup(method)
-        ok = np.isfinite(s) & (s > 0)
-        iv, unfinished = c.speedup_interval(method)
-        assert unfinished == int((~ok).sum())
-        if iv is not None:
-            assert iv.estimate == pytest.approx(np.exp(np.mean(np.log(s[ok]))))
-            assert iv.low <= iv.estimate <= iv.high
+    for m, method in enumerate(c.methods[1:], start=1):
+        s, unfinished = c.speedup_interval(method)
+        assert unfinished == int((~(np.isfinite(its[0]) & np.isfinite(its[m]))).sum())
+        if s.bound == "=":        # the ratio of median iterations, censored runs kept
+            assert s.factor == pytest.approx(lower_median(its[0]) / lower_median(its[m]))
+            assert s.low <= s.factor <= s.high
     with pytest.raises(ValueError, match="tolerance"):
         compare_descent(2, [0], [0.1], 5, tolerance=2.0)
+
+
+def test_linear_speed_study_tunes_on_held_out_problems():
+    etas = [0.02, 0.05, 0.1, 0.2]
+    st_ = linear_speed_study(4, etas, 200, w2_inits=(1.0,), seeds=[0, 1, 2], tuning_seeds=[7, 8], n_samples=60)
+    assert st_.methods == ("plain", "w1 w2, w2(0) = 1") and st_.excess.shape == (2, 3, 201)
+    tune = compare_descent(4, [7, 8], etas, 200, (1.0,), n_samples=60)
+    for m in range(2):                          # the rate with the fewest median updates to 99 % on 7, 8
+        t99 = [lower_median(first_reaching(tune.excess[m, :, j], 0.01 * tune.excess[m, :, j, 0], increasing=False))
+               for j in range(len(etas))]
+        assert st_.tuning_times[m].tolist() == t99
+        stable = np.isfinite(tune.excess[m, :, :, -1]).all(axis=0)
+        assert st_.stable[m].tolist() == stable.tolist() and stable[list(etas).index(st_.tuned_eta[m])]
+        assert t99[list(etas).index(st_.tuned_eta[m])] == min(t for t, ok in zip(t99, stable) if ok)
+    evaluation = compare_descent(4, [0, 1, 2], [st_.tuned_eta[1]], 200, (1.0,), n_samples=60)
+    np.testing.assert_allclose(st_.excess[1], evaluation.excess[1, :, 0])
+    times = st_.times(0.9)
+    assert times.shape == (2, 3)
+    for m, r in zip(*np.nonzero(np.isfinite(times))):
+        t = int(times[m, r])
+        assert st_.excess[m, r, t] <= 0.1 * st_.excess[m, r, 0] < st_.excess[m, r, t - 1]
+    assert np.all(np.isinf(st_.excess[np.isinf(times), -1]) | (st_.excess[np.isinf(times), -1] > 0))
+    ups = st_.speedups(0.9)
+    assert ups[1].text() == speedups(times, 200, 0, 0.9)[1].text()
+    assert [m.runs for m in st_.median_times(0.99)] == [3, 3]
+    with pytest.raises(ValueError, match="held out"):
+        linear_speed_study(2, etas, 10, seeds=[0, 1], tuning_seeds=[1, 2])
+    with pytest.raises(ValueError, match="fraction"):
+        st_.times(1.0)

@@ -7,8 +7,10 @@ from strategies import random_data
 
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import balanced, released
+from spnlib.studies.claim1 import ARMS
 from spnlib.studies.verification import (
     SLOPE_STRUCTURES,
+    claim1_speed,
     claim1_study,
     first_order_slopes,
     observation1_study,
@@ -55,12 +57,30 @@ def test_regime_table(data):
 
 
 def test_claim1_study_summary(data):
-    study = claim1_study(data, seeds=[0, 1], etas_deep=[0.3, 1.0], etas_free=[0.03, 0.3], n_steps=20,
-                         equality_steps=3)
+    grids = {"gradient": [0.1, 1.0], "momentum": [0.01, 0.1], "adam": [0.01, 0.1]}
+    study = claim1_study(data, seeds=[0, 1, 2], tuning_seeds=[7, 8], n_steps=15, identity_seeds=[0, 1],
+                         equality_steps=3, grids=grids, regimes={"tuned": 15, "small steps": 25})
     summary = study.summary(fractions=(0.9,))
     assert set(summary) == {"shared", "tree-shaped"}
-    for s in summary.values():
+    for kind, s in summary.items():
         assert s["n_spns"] == 2 and s["value_residual_max"] < 1e-10 and s["step_residual_max"] < 1e-10
         assert s["private_fraction_max"] == 0.0 and 0 < s["rank_over_n_trees_max"] < 1
         assert 0 < s["own_gradient_share_mean"] < 1
-        assert "deep_speedup@0.9" in s and "unfinished@0.9" in s
+        for regime in ("tuned", "small steps"):
+            sp = study.speed[kind][regime]
+            assert sp.curves.shape == (len(ARMS), 3, {"tuned": 16, "small steps": 26}[regime])
+            arms = s["speedup"][regime]
+            assert list(arms) == [a.name for a in ARMS]
+            first = arms[ARMS[0].name][0.9]
+            assert first.bound in ("=", "?") and (first.bound == "?" or first.factor == 1)
+            for a, eta in s["tuned_eta"][regime].items():
+                assert eta in grids[next(x.rule for x in ARMS if x.name == a)]
+            np.testing.assert_array_equal(sp.curves[:, :, 0], sp.curves[:1, :, 0].repeat(len(ARMS), 0))  # one start
+            assert np.all(sp.reference >= sp.curves[0, :, 0])
+        small = study.speed[kind]["small steps"]
+        tuned = study.speed[kind]["tuned"]
+        assert np.all(small.tuned_eta <= tuned.tuned_eta)
+    with pytest.raises(ValueError, match="held out"):
+        claim1_speed(data, "shared", seeds=[0, 1], tuning_seeds=[1])
+    with pytest.raises(ValueError, match="regimes"):
+        claim1_speed(data, "shared", seeds=[0], tuning_seeds=[1], regimes={"fast": 10})
