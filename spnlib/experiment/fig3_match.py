@@ -82,6 +82,14 @@ class DepthMatch:
     coverage: tuple[float, float, float]
     pair_coverage: tuple[float, float, float]
 
+    def band_distance(self, iteration: int) -> float:
+        """How far (nats) the paper's value at ``iteration`` lies outside the band of the runs (0 inside)."""
+        if iteration not in self.values:
+            raise ValueError(f"no band at iteration {iteration}; the match has {sorted(self.values)}")
+        _, low, high = self.values[iteration]
+        p = self.paper_values[iteration]
+        return float(max(low - p, p - high, 0.0))
+
 
 def _coverage_interval(runs: np.ndarray, paper: np.ndarray, pairs: bool, level: float, n_boot: int,
                        seed: int) -> tuple[float, float, float]:

@@ -8,6 +8,9 @@
 * :func:`order_report` - the released code's summation order (and other symmetry breakers) against
   the paper's curves, with the mechanism traces; :func:`floor_ablations` and :func:`asymmetry_sweep` -
   what the floor, and the size and place of the initial asymmetry, do to the depth effect.
+* :func:`escape_and_plateau` - where the depth effect is made: when each depth leaves the symmetric
+  curve, how long it stays on the shallow network's plateau, when it reaches a late level;
+  :func:`order_grid` - a variant's runs of :func:`order_report` as a grid of the static explorer.
 
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
@@ -20,15 +23,16 @@ import numpy as np
 
 from spnlib.data.counted import CountedData
 from spnlib.data.debd import load_counted
+from spnlib.experiment.explore import ExplorerGrid
 from spnlib.experiment.fig3_match import match_paper
 from spnlib.experiment.mechanism import run_with_mechanism
 from spnlib.experiment.protocols import Curves, Protocol, fig3_comparison, get_protocol, paper_fig3, run_protocol
 from spnlib.experiment.symmetry import departure_iteration, independent_llh
-from spnlib.stats.speedup import Acceleration, GapRow, acceleration, gap_table
+from spnlib.stats.speedup import Acceleration, GapRow, acceleration, first_reaching, gap_table, mean_confidence_band
 
 __all__ = ["FaithfulReport", "faithful_reproduction", "AccelerationReport", "acceleration_summary", "OrderReport",
            "order_report", "ABLATIONS", "AblationRow", "floor_ablations", "asymmetry_settings", "AsymmetryRow",
-           "asymmetry_sweep"]
+           "asymmetry_sweep", "PLATEAU", "LEVEL", "EscapeAndPlateau", "escape_and_plateau", "order_grid"]
 
 
 def _nltcs(data: CountedData | None) -> CountedData:
@@ -230,3 +234,86 @@ def asymmetry_sweep(data: CountedData | None = None, settings: dict[str, Protoco
         dep = np.array([[departure_iteration(r, symmetric) or T + 1 for r in runs_] for runs_ in c])
         out.append(AsymmetryRow(name, np.median(dep, axis=1), acceleration(c, (1, 2, 3), 0.9, target=target)[2]))
     return out
+
+
+# ------------------------------------------------------------------ where the depth effect is made
+PLATEAU = (-7.9, -7.6)
+"""The band of mean train LLH (nats) in which the shallow network (L = 1) lingers after it has left the
+symmetric start, with identical copies of one component (the experiment chapter's mechanism section;
+the paper's L = 1 curve crosses it between iterations 180 and 300)."""
+
+LEVEL = -7.2
+"""A level late in every symmetry-broken run (the runs end near -7.05): updates to reach it measure how
+far apart the depths are at the end, as against when they left the symmetric start."""
+
+
+@dataclass(frozen=True)
+class EscapeAndPlateau:
+    """Medians over runs, per depth: when a run leaves the symmetric curve, how long it spends in
+    :data:`PLATEAU`, how many updates it needs to reach :data:`LEVEL`.
+
+    Attributes
+    ----------
+    depths : tuple of int
+    departure : ndarray (n_depths,)
+        Median iteration (from 1) at which a run first differs from the symmetric curve by more than
+        :data:`~spnlib.tolerances.DIGITISATION` (a run that never does counts as T + 1).
+    plateau : ndarray (n_depths,)
+        Median number of iterations with the curve inside ``plateau`` (open band).
+    reach : ndarray (n_depths,)
+        Median number of updates until the curve first reaches ``level`` (inf: the median run does not).
+    """
+
+    depths: tuple[int, ...]
+    departure: np.ndarray
+    plateau: np.ndarray
+    reach: np.ndarray
+
+    @property
+    def departure_spread(self) -> float:
+        """Largest difference between the depths' median departures (iterations)."""
+        return float(self.departure.max() - self.departure.min())
+
+    @property
+    def reach_gap(self) -> float:
+        """Updates by which the shallowest depth reaches :data:`LEVEL` after the deepest (inf if it never does)."""
+        return float(self.reach[0] - self.reach[-1])
+
+
+def escape_and_plateau(curves: np.ndarray, symmetric: np.ndarray, depths: Sequence[int] = (1, 2, 3),
+                       plateau: tuple[float, float] = PLATEAU, level: float = LEVEL) -> EscapeAndPlateau:
+    """Departure, time on the plateau and updates to a late level per depth; curves (n_depths, runs, T)."""
+    c = np.asarray(curves, dtype=np.float64)
+    if c.ndim != 3 or c.shape[0] != len(depths):
+        raise ValueError(f"need curves (n_depths, runs, T) for depths {tuple(depths)}, got shape {c.shape}")
+    low, high = plateau
+    if not low < high:
+        raise ValueError(f"the plateau band must be (low, high) with low < high, got {plateau}")
+    T = c.shape[2]
+    departure = np.array([np.median([departure_iteration(r, symmetric) or T + 1 for r in runs]) for runs in c])
+    inside = np.median(((c > low) & (c < high)).sum(axis=2), axis=1)
+    reach = np.array([np.median(first_reaching(runs, level)) for runs in c])
+    return EscapeAndPlateau(tuple(int(L) for L in depths), departure, inside.astype(np.float64), reach)
+
+
+def order_grid(report: OrderReport, faithful: Curves, variant: str = "released-order", every: int = 5) -> ExplorerGrid:
+    """The runs of ``variant`` in an :func:`order_report` as a one-learning-rate grid of the static explorer.
+
+    No training: the curves are the report's (mean and bootstrap 95 % band over its draws, as
+    :func:`~spnlib.experiment.explore.explorer_grid` computes them); ``faithful`` is the released protocol
+    on the same depths (e.g. :attr:`FaithfulReport.curves`), whose first run is drawn in black.
+    """
+    if variant not in report.curves:
+        raise ValueError(f"the report has no variant {variant!r}; it has {', '.join(report.curves)}")
+    c = report.curves[variant]
+    if tuple(faithful.depths) != tuple(c.depths) or faithful.train.shape[-1] != c.train.shape[-1]:
+        raise ValueError(f"the faithful curves (depths {faithful.depths}, {faithful.train.shape[-1]} iterations) "
+                         f"do not match the variant's (depths {c.depths}, {c.train.shape[-1]} iterations)")
+    if every < 1:
+        raise ValueError(f"every must be a positive number of iterations, got {every}")
+    T = c.train.shape[-1]
+    keep = np.unique(np.r_[np.arange(0, T, every), T - 1])
+    bands = [mean_confidence_band(runs) for runs in c.train]
+    mean, low, high = (np.stack([b[i][keep] for b in bands])[None] for i in range(3))
+    return ExplorerGrid(np.array([c.protocol.eta]), tuple(c.depths), keep + 1, faithful.train[:, 0, keep][None],
+                        mean, low, high, variant, c.train.shape[1], c.protocol.label)

@@ -37,3 +37,17 @@ def test_a_reference_drawn_like_the_runs_is_mostly_covered_and_a_shifted_one_is_
     assert set(m[0].values) == {100, 200}                   # iterations past the end are left out
     lo, hi = m[0].values[100][1:]
     assert lo <= m[0].values[100][0] <= hi and m[0].paper_values[100] == paper[0, 99]
+
+
+def test_band_distance_is_zero_inside_the_band_and_the_gap_outside():
+    T = 120
+    sym = np.full(T, -11.0)
+    runs = np.stack([np.linspace(-11, -7, T) + s for s in np.linspace(-0.5, 0.5, 21)])
+    paper = np.stack([runs[10], runs[10] + 2.0, runs[10] - 2.0])
+    m = match_paper(np.stack([runs, runs, runs]), paper, sym, n_boot=10)
+    lo, hi = m[0].values[100][1:]
+    assert m[0].band_distance(100) == 0.0
+    assert m[1].band_distance(100) == pytest.approx(paper[1, 99] - hi)
+    assert m[2].band_distance(100) == pytest.approx(lo - paper[2, 99])
+    with pytest.raises(ValueError, match="no band at iteration 500"):
+        m[0].band_distance(500)
