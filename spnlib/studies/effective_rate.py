@@ -63,6 +63,20 @@ class EffectiveRates:
         """How many runs diverged."""
         return int(self.diverged.sum())
 
+    @property
+    def rho(self) -> np.ndarray:
+        """The effective rate rho(t) = eta w_2(t)^2, shape (seeds, n_steps + 1)."""
+        return self.eta * self.ratio
+
+    def rho_quantiles(self, step: int, quantiles: Sequence[float] = (0.1, 0.5, 0.9)) -> np.ndarray:
+        """Quantiles of rho(step) over the runs that did not diverge (NaN if all did)."""
+        if not 0 <= step < self.ratio.shape[1]:
+            raise ValueError(f"step must lie in [0, {self.ratio.shape[1] - 1}], got {step!r}")
+        finite = self.rho[~self.diverged, step]
+        if finite.size == 0:
+            return np.full(len(quantiles), np.nan)
+        return np.quantile(finite, quantiles)
+
 
 def effective_rates(p: int, seeds: Sequence[int], eta: float, n_steps: int, w2_0: float = 1.0,
                     init_scale: float = 0.0, **problem_kw) -> EffectiveRates:

@@ -55,3 +55,15 @@ def test_bad_input_is_refused(kwargs, message):
     args = {"p": 4, "seeds": [0], "eta": 0.01, "n_steps": 5, **kwargs}
     with pytest.raises(ValueError, match=message):
         effective_rates(**args)
+
+
+def test_rho_quantiles_skip_diverged_runs():
+    """rho = eta w_2^2, and its quantiles are taken over the runs that converge only."""
+    rates = effective_rates(4, [0, 1, 2], 0.02, 10, w2_0=2.0, init_scale=1.0, n_samples=30, n_features=3)
+    np.testing.assert_allclose(rates.rho, 0.02 * rates.ratio, rtol=0)
+    assert rates.rho[0, 0] == pytest.approx(0.08)
+    ok = ~rates.diverged
+    expected = np.median(rates.rho[ok, 10]) if ok.any() else np.nan
+    np.testing.assert_equal(rates.rho_quantiles(10, (0.5,))[0], expected)
+    with pytest.raises(ValueError, match="step"):
+        rates.rho_quantiles(11)
