@@ -40,12 +40,18 @@ HALF_OR_FEWER, NOT_HALF = "excludes 1 and reaches 2", "does not"
 
 
 def speed_class(estimates: Sequence[SpeedupEstimate]) -> str:
-    """"faster" if every interval lies above NO_EFFECT, else "not faster" (an interval contains
-    it or lies below it). Only these two classes are printed in the table: the finer ones
-    ("not distinguishable", "slower") can change between machines near the boundary."""
+    """"faster" if every interval lies above NO_EFFECT; "faster only at 99% of the gap" (say) if the
+    intervals at some shares of the gap do; else "not faster" (every interval contains it or lies
+    below it). Only these classes are printed in the table: the finer ones ("not distinguishable",
+    "slower") can change between machines near the boundary. A rule counts a setting as showing
+    the effect only in the class "faster"."""
     if not estimates:
         raise ValueError("no speed-up estimates to classify")
-    return FASTER if all(e.above(NO_EFFECT) for e in estimates) else NOT_FASTER
+    if all(e.above(NO_EFFECT) for e in estimates):
+        return FASTER
+    at = sorted({e.fraction for e in estimates if all(x.above(NO_EFFECT) for x in estimates
+                                                       if x.fraction == e.fraction)})
+    return f"faster only at {' and '.join(f'{q:.0%}' for q in at)} of the gap" if at else NOT_FASTER
 
 
 def half_class(e: SpeedupEstimate) -> str:

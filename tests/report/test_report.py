@@ -186,6 +186,7 @@ def test_deeper_is_faster_needs_every_interval_above_1() -> None:
     assert "2.8 [2.5, 3.0]" in finding.detail and "[" not in finding.evidence     # numbers only in the detail
     slow_at_99 = experiment(0.0, {"a": (1.1, 1.3)}, at99={"a": (0.8, 1.2)})
     assert empirical.deeper_is_faster(slow_at_99).status is Status.NOT_REPRODUCED
+    assert "faster only at 90% of the gap: a" in empirical.deeper_is_faster(slow_at_99).evidence
     assert empirical.deeper_is_faster(experiment(0.0, {"b": (0.9, 1.1)})).status is Status.NOT_REPRODUCED
     assert empirical.deeper_is_faster(experiment(0.5, {"a": (1.2, 1.8)})).status is Status.REPRODUCED
     # the released protocol's one curve keeps it from "reproduced" even when every variant is faster
