@@ -249,7 +249,8 @@ def _claim1_restated(row: Row, speed: Row) -> str:
                                    "a baseline of the same function class",
                    Status.REPRODUCED: "overparameterizing a deep SPN does speed up its training",
                    Status.CONDITIONS: "overparameterizing a deep SPN speeds up its training only in some settings",
-                   Status.NOT_REPRODUCED: "overparameterizing a deep SPN did not speed up its training"}
+                   Status.NOT_REPRODUCED: "in the report's test against the same function class, overparameterizing "
+                                          "a deep SPN did not speed up its training at every share of the gap"}
     tail = consequence.get(speed.finding.status, "")
     if row.finding.status is Status.GAP:
         return ("a deep SPN is exactly the mixture of its induced trees, and gradient ascent on its sum weights moves "
