@@ -86,7 +86,7 @@ def _terms() -> tuple[Term, ...]:
              "Many steps: Observation 1"),
         Term("replay", r"replay", "training the shallow network with the adaptive rates and momentum "
              "coefficients read off a deep run; it retraces the run by construction (an identity, not a test)",
-             "verification", "The explicit optimiser"),
+             "verification", "Many steps: Observation 1"),
         Term("induced tree", r"induced tree|tree weights?|\btrees\b", "a sub-network that keeps one child of every "
              "sum node and all children of every product node (Definition 1); its weight is the product of "
              "its sum weights", "spns", "Induced trees"),
