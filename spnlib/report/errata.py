@@ -232,9 +232,13 @@ def _observation1_restated(row: Row) -> str:
     if s is Status.REPRODUCED:
         return exact + "; for a small fixed η this holds as the paper states"
     if s is Status.CONDITIONS:
-        return (exact + ". The momentum reading with near-zero weights does not follow: the objective is invariant "
-                "to rescaling a layer, so the initial weights never become negligible, and a small initial scale "
-                "s with a fixed η takes steps of relative size η/s², outside the first-order regime. It covers fixed "
+        return (exact + ". Tested without reading the deep run, it holds to first order in η: an optimiser on the "
+                "shallow mixture whose rates are set per sibling group by the current weights and by constants the "
+                "layers conserve from the start tracks gradient ascent on the layers. The momentum reading with "
+                "near-zero weights does not follow: the objective is invariant to rescaling a layer, so the initial "
+                "weights never become negligible (the near-zero form misses the released start), and a small "
+                "initial scale s with a fixed η takes steps of relative size η/s², outside the first-order regime. "
+                "It covers fixed "
                 "components: the paper's experiment also trains the leaf weights inside each component, which "
                 "Observation 1 does not cover, and clips weights at 1e-4, which breaks the identity when it acts")
     return "the computations do not show it; see the evidence"
@@ -245,7 +249,8 @@ def _claim1_restated(row: Row, speed: Row) -> str:
                                    "a baseline of the same function class",
                    Status.REPRODUCED: "overparameterizing a deep SPN does speed up its training",
                    Status.CONDITIONS: "overparameterizing a deep SPN speeds up its training only in some settings",
-                   Status.NOT_REPRODUCED: "overparameterizing a deep SPN did not speed up its training"}
+                   Status.NOT_REPRODUCED: "in the report's test against the same function class, overparameterizing "
+                                          "a deep SPN did not speed up its training at every share of the gap"}
     tail = consequence.get(speed.finding.status, "")
     if row.finding.status is Status.GAP:
         return ("a deep SPN is exactly the mixture of its induced trees, and gradient ascent on its sum weights moves "

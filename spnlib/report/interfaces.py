@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["SpeedupEstimate", "CoverageEstimate", "TrackingRun", "Observation1Evidence", "Claim1Premise"]
+__all__ = ["SpeedupEstimate", "CoverageEstimate", "TrackingRun", "ControlRun", "Observation1Evidence", "Claim1Premise"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class SpeedupEstimate:
     chaotic : bool
         The runs are chaotic (symmetry broken by round-off): only conclusions drawn from the
         interval with a margin measured across floating-point setups may be printed.
+    text : str
+        The estimate in the estimator's words (:meth:`spnlib.stats.speedup.SpeedUp.text`: bounds
+        and censoring said in words); empty: :meth:`numbers` writes it from the fields.
     """
     setting: str
     faster: str
@@ -55,6 +58,7 @@ class SpeedupEstimate:
     n_seeds: int
     n_censored: int = 0
     chaotic: bool = True
+    text: str = ""
 
     def __post_init__(self) -> None:
         if not 0 < self.fraction <= 1 or not 0 < self.level < 1:
@@ -74,11 +78,13 @@ class SpeedupEstimate:
         return self.low <= value <= self.high
 
     def numbers(self) -> str:
-        """``×2.79 [2.48, 3.04]`` (for the machine-dependent detail); a censored median shows as ∞,
-        an undefined ratio (neither configuration reaches the target in most runs) as "undefined"."""
-        f = lambda x: "∞" if math.isinf(x) else f"{x:.2f}"       # noqa: E731
-        point = "undefined" if math.isnan(self.estimate) else "×" + f(self.estimate)
-        return f"{point} [{f(self.low)}, {f(self.high)}]"
+        """The estimate and its interval in words (for the machine-dependent detail): :attr:`text`
+        if the estimator wrote it, else ``2.79 [2.48, 3.04]`` at the precision the interval supports
+        (:func:`spnlib.stats.printing.format_estimate`; unbounded ends and undetermined ratios in words)."""
+        if self.text:
+            return self.text
+        from spnlib.stats.printing import format_estimate
+        return format_estimate(self.estimate, self.low, self.high)
 
 
 @dataclass(frozen=True)
@@ -113,12 +119,25 @@ class TrackingRun:
 
     ``deviation`` is the largest relative distance max_t |w_closed(t) - w_deep(t)| / |w_deep(t)|
     over a fixed time ``time`` = eta * T; Observation 1 holds as a first-order statement when it
-    vanishes as eta -> 0.
+    vanishes as eta -> 0 (linearly: a log-log slope of 1).
     """
     start: str          # "balanced" or "released"
     eta: float
     time: float
     deviation: float
+    structure: str = ""  # the decomposition (as the verification chapter names it)
+
+
+@dataclass(frozen=True)
+class ControlRun:
+    """Another optimiser on the shallow model against the same deep run (a control): e.g. the
+    near-zero ("balanced form") closed form, or the adaptive rate alone ("rate only"). It tracks
+    the deep run only if its ``deviation`` also vanishes as eta -> 0."""
+    control: str
+    start: str
+    eta: float
+    deviation: float
+    structure: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,11 +156,18 @@ class Observation1Evidence:
     leaves_trained : float or None
         The same deviation when the leaf weights are trained too (the paper's experiment, which
         Observation 1's fixed components do not cover); None if not measured.
+    controls : tuple of ControlRun
+        The controls' deviations from the same deep runs.
+    noether : float
+        Largest residual of the laws' identity sum_i s_i u_i dJ/du_i = 0 on the numeric core's
+        gradient at the starts (round-off if it holds).
     """
     conservation_symbolic: dict[str, bool]
     conservation_drift: dict[float, float]
     tracking: tuple[TrackingRun, ...]
     leaves_trained: float | None = None
+    controls: tuple[ControlRun, ...] = ()
+    noether: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,9 @@ def test_words_are_not_python_internals(text: str) -> None:
 ])
 def test_python_reprs_in_printed_output(text: str, found: list[str]) -> None:
     assert python_reprs(text) == found
+
+
+def test_one_estimate_formatter() -> None:
+    """The book has one formatter of an estimate: the tables use the statistics' own (views may import stats)."""
+    from spnlib.stats import printing
+    assert format_estimate is printing.format_estimate and decimals_for is printing.decimals_for
