@@ -117,7 +117,7 @@ Empty: every chapter agrees with the report (the experiment chapter's summary wa
 
 @pytest.mark.parametrize("page", [
     pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=KNOWN[p])) if p in KNOWN else p
-    for p in ("linear_networks", "spns", "derivation", "verification", "experiment", "beyond", "conclusion",
+    for p in ("linear_networks", "spns", "derivation", "verification", "experiment", "methods", "beyond", "conclusion",
               "intro")])
 def test_summaries_agree_with_the_report(page: str) -> None:
     source = BOOK / f"{page}.ipynb" if (BOOK / f"{page}.ipynb").exists() else BOOK / f"{page}.md"
