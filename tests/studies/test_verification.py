@@ -6,17 +6,20 @@ import pytest
 from strategies import random_data
 
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, released
+from spnlib.structure.decomposition import balanced, random_decomposition, released
 from spnlib.studies.claim1 import ARMS
 from spnlib.studies.verification import (
+    OBS1_LEAN,
     SLOPE_STRUCTURES,
     claim1_speed,
     claim1_study,
+    end_to_end_study,
     first_order_slopes,
     observation1_study,
     regime_table,
     slope_summary,
 )
+from spnlib.tolerances import FIRST_ORDER_SLOPE, ROUNDOFF, TRACKING_RTOL
 
 D = 5
 
@@ -84,3 +87,20 @@ def test_claim1_study_summary(data):
         claim1_speed(data, "shared", seeds=[0, 1], tuning_seeds=[1])
     with pytest.raises(ValueError, match="regimes"):
         claim1_speed(data, "shared", seeds=[0], tuning_seeds=[1], regimes={"fast": 10})
+
+
+def test_obs1_lean_supports_the_conclusions(data):
+    """The light preset keeps the study's conclusions: first-order slopes, tracking below TRACKING_RTOL,
+    controls that do not vanish; without a balanced-form control (unbalanced tree only) the evidence
+    omits that key instead of failing."""
+    study = end_to_end_study(data, structures={"Fig. 2": balanced((2, 2))}, **OBS1_LEAN)
+    ev = study.evidence()
+    lo, hi = FIRST_ORDER_SLOPE
+    assert lo < ev["slope_fixed"][0] <= ev["slope_fixed"][1] < hi
+    assert lo < ev["slope_trained"][0] <= ev["slope_trained"][1] < hi
+    assert ev["deviation_fixed"] < TRACKING_RTOL and ev["deviation_trained"] < TRACKING_RTOL
+    assert ev["noether"] < ROUNDOFF
+    assert min(ev["balanced_form_on_released"], ev["rate_only"]) > 10 * ev["deviation_fixed"]
+    unbalanced = end_to_end_study(data, structures={"unbalanced": random_decomposition(8, 8)}, starts=("released",),
+                                  etas=(0.1, 0.03), time=0.3, trained_structures=())
+    assert "balanced_form_on_released" not in unbalanced.evidence()
