@@ -9,6 +9,7 @@ from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import balanced, random_decomposition, released
 from spnlib.studies.claim1 import ARMS
 from spnlib.studies.verification import (
+    CLAIM1_LEAN,
     OBS1_LEAN,
     SLOPE_STRUCTURES,
     claim1_speed,
@@ -104,3 +105,17 @@ def test_obs1_lean_supports_the_conclusions(data):
     unbalanced = end_to_end_study(data, structures={"unbalanced": random_decomposition(8, 8)}, starts=("released",),
                                   etas=(0.1, 0.03), time=0.3, trained_structures=())
     assert "balanced_form_on_released" not in unbalanced.evidence()
+
+
+def test_claim1_lean_preset_and_em_tol(data):
+    """CLAIM1_LEAN names only claim1_speed's keywords, drops the momentum arm, keeps the reference arm first,
+    and its looser EM tolerance moves the reference level by far less than the 99 % target's distance
+    from it (it is never above the converged level: EM increases the likelihood at every step)."""
+    assert CLAIM1_LEAN["arms"][0] == ARMS[0] and all(a.rule != "momentum" for a in CLAIM1_LEAN["arms"])
+    kw = {**CLAIM1_LEAN, "n_steps": 10}
+    loose = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **kw)["tuned"]
+    tight = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **{**kw, "em_tol": 1e-11})["tuned"]
+    gap = tight.reference - tight.start
+    assert np.all(loose.reference <= tight.reference + 1e-12)
+    assert np.all(tight.reference - loose.reference < 1e-3 * gap)
+    np.testing.assert_array_equal(loose.curves, tight.curves)
