@@ -6,17 +6,21 @@ import pytest
 from strategies import random_data
 
 from spnlib.data.counted import CountedData
-from spnlib.structure.decomposition import balanced, released
+from spnlib.structure.decomposition import balanced, random_decomposition, released
 from spnlib.studies.claim1 import ARMS
 from spnlib.studies.verification import (
+    CLAIM1_LEAN,
+    OBS1_LEAN,
     SLOPE_STRUCTURES,
     claim1_speed,
     claim1_study,
+    end_to_end_study,
     first_order_slopes,
     observation1_study,
     regime_table,
     slope_summary,
 )
+from spnlib.tolerances import FIRST_ORDER_SLOPE, ROUNDOFF, TRACKING_RTOL
 
 D = 5
 
@@ -84,3 +88,34 @@ def test_claim1_study_summary(data):
         claim1_speed(data, "shared", seeds=[0, 1], tuning_seeds=[1])
     with pytest.raises(ValueError, match="regimes"):
         claim1_speed(data, "shared", seeds=[0], tuning_seeds=[1], regimes={"fast": 10})
+
+
+def test_obs1_lean_supports_the_conclusions(data):
+    """The light preset keeps the study's conclusions: first-order slopes, tracking below TRACKING_RTOL,
+    controls that do not vanish; without a balanced-form control (unbalanced tree only) the evidence
+    omits that key instead of failing."""
+    study = end_to_end_study(data, structures={"Fig. 2": balanced((2, 2))}, **OBS1_LEAN)
+    ev = study.evidence()
+    lo, hi = FIRST_ORDER_SLOPE
+    assert lo < ev["slope_fixed"][0] <= ev["slope_fixed"][1] < hi
+    assert lo < ev["slope_trained"][0] <= ev["slope_trained"][1] < hi
+    assert ev["deviation_fixed"] < TRACKING_RTOL and ev["deviation_trained"] < TRACKING_RTOL
+    assert ev["noether"] < ROUNDOFF
+    assert min(ev["balanced_form_on_released"], ev["rate_only"]) > 10 * ev["deviation_fixed"]
+    unbalanced = end_to_end_study(data, structures={"unbalanced": random_decomposition(8, 8)}, starts=("released",),
+                                  etas=(0.1, 0.03), time=0.3, trained_structures=())
+    assert "balanced_form_on_released" not in unbalanced.evidence()
+
+
+def test_claim1_lean_preset_and_em_tol(data):
+    """CLAIM1_LEAN names only claim1_speed's keywords, drops the momentum arm, keeps the reference arm first,
+    and its looser EM tolerance moves the reference level by far less than the 99 % target's distance
+    from it (it is never above the converged level: EM increases the likelihood at every step)."""
+    assert CLAIM1_LEAN["arms"][0] == ARMS[0] and all(a.rule != "momentum" for a in CLAIM1_LEAN["arms"])
+    kw = {**CLAIM1_LEAN, "n_steps": 10}
+    loose = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **kw)["tuned"]
+    tight = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **{**kw, "em_tol": 1e-11})["tuned"]
+    gap = tight.reference - tight.start
+    assert np.all(loose.reference <= tight.reference + 1e-12)
+    assert np.all(tight.reference - loose.reference < 1e-3 * gap)
+    np.testing.assert_array_equal(loose.curves, tight.curves)
