@@ -167,8 +167,9 @@ def plot_mechanism(trace, depths: Sequence[int] = (1, 2, 3), axes=None, title: s
 
 
 def plot_asymmetry_sweep(rows, ax=None):
-    """Departure iteration of L = 1 and 3 and the speed-up of L = 3 against the initial asymmetry's size,
-    one line per place (rows from :func:`spnlib.experiment.findings.asymmetry_sweep`)."""
+    """Departure iteration of L = 1 and 3 (colour: depth, log scale) and the speed-up of L = 3 against the
+    initial asymmetry's size, solid for the leaf weights, dashed for the layer weights (rows from
+    :func:`spnlib.experiment.findings.asymmetry_sweep`; one unit in the last place is drawn at 2^-53)."""
     if ax is None:
         import matplotlib.pyplot as plt
         _, ax = plt.subplots(1, 2, figsize=(7, 3.2))
@@ -176,18 +177,22 @@ def plot_asymmetry_sweep(rows, ax=None):
     for r in rows:
         place, size = r.setting.split(", ")
         places.setdefault(place, []).append((2.0 ** -53 if size == "ulp" else float(size), r))
+    styles = {"leaf": ("-", "o"), "layer": ("--", "s")}
     for place, items in places.items():
         items.sort(key=lambda item: item[0])
+        ls, marker = styles.get(place, (":", "^"))
         x = [s for s, _ in items]
-        ax[0].plot(x, [r.departure[0] for _, r in items], marker="o", ms=3, label=f"{place}, L = 1")
-        ax[0].plot(x, [r.departure[-1] for _, r in items], marker="s", ms=3, ls="--", label=f"{place}, L = 3")
+        for L, i in ((1, 0), (3, -1)):
+            ax[0].plot(x, [r.departure[i] for _, r in items], ls=ls, marker=marker, ms=3, color=depth_colour(L),
+                       label=f"{place}, L = {L}")
         f = [r.acceleration_3 for _, r in items]
         ax[1].errorbar(x, [a.factor for a in f], yerr=[[a.factor - a.low for a in f], [a.high - a.factor for a in f]],
-                       marker="o", ms=3, capsize=2, label=place)
+                       ls=ls, marker=marker, ms=3, capsize=2, color=depth_colour(3), label=place)
     for a in ax:
         a.set_xscale("log")
-        a.set_xlabel("initial asymmetry (relative; ulp = 2^-53)")
+        a.set_xlabel("initial asymmetry (relative)")
         a.legend()
+    ax[0].set_yscale("log")
     ax[0].set_ylabel("leaves the symmetric curve (median iteration)")
     ax[1].set_ylabel("speed-up of L = 3 at 90 % of the gap")
     ax[1].axhline(1.0, color="0.5", lw=0.8)
