@@ -1,5 +1,8 @@
 """Figures of the depth-versus-speed experiment (matplotlib), kept out of the chapters' cells.
 
+Legends use the book style's size (9 pt, :func:`spnlib.views.figures.setup_figures`) and every figure
+these functions create is at most 7 in wide (the book's column).
+
 Defined in the book's chapter "The depth-versus-speed experiment".
 """
 from __future__ import annotations
@@ -42,7 +45,7 @@ def plot_fig3(curves: Curves, ax=None, paper: bool = True, title: str | None = N
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean train LLH")
     ax.set_title(title or curves.protocol.label, fontsize=9)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(ncol=2, loc="lower right")
     return ax
 
 
@@ -61,7 +64,7 @@ def plot_bands(curves: np.ndarray, depths: Sequence[int], ax=None, title: str = 
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(ncol=2, loc="lower right")
     return ax
 
 
@@ -75,7 +78,7 @@ def plot_spread(values: np.ndarray, labels: Sequence[str], ax=None, title: str =
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend()
     return ax
 
 
@@ -93,7 +96,7 @@ def plot_rate_sweep(etas: np.ndarray, values: np.ndarray, depths: Sequence[int],
     ax.set_xlabel("learning rate eta")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend()
     return ax
 
 
@@ -137,7 +140,7 @@ def plot_variant_against_paper(curves: np.ndarray, depths: Sequence[int] = (1, 2
     ax.set_xlabel("iteration")
     ax.set_ylabel("mean train LLH")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(ncol=2, loc="lower right")
     return ax
 
 
@@ -146,7 +149,8 @@ def plot_mechanism(trace, depths: Sequence[int] = (1, 2, 3), axes=None, title: s
     floor, effective number of components and the weight share of identical copies, one panel each."""
     if axes is None:
         import matplotlib.pyplot as plt
-        _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+        _, axes = plt.subplots(2, 2, figsize=(7, 4.8))
+        axes = axes.ravel()
     panels = (("distinct", "distinct components"), ("layer_at_floor", "layer weights on the floor"),
               ("effective", "effective number of components"), ("replicated", "weight on identical copies"))
     for ax, (field, label) in zip(axes, panels):
@@ -156,34 +160,39 @@ def plot_mechanism(trace, depths: Sequence[int] = (1, 2, 3), axes=None, title: s
             ax.plot(it, np.median(runs, axis=0), color=depth_colour(L), lw=1.3, label=f"L = {L}")
         ax.set_xlabel("iteration")
         ax.set_title(label, fontsize=9)
-    axes[0].legend(fontsize=7)
+    axes[0].legend()
     if title:
         axes[0].figure.suptitle(title, fontsize=9)
     return axes
 
 
 def plot_asymmetry_sweep(rows, ax=None):
-    """Departure iteration of L = 1 and 3 and the speed-up of L = 3 against the initial asymmetry's size,
-    one line per place (rows from :func:`spnlib.experiment.findings.asymmetry_sweep`)."""
+    """Departure iteration of L = 1 and 3 (colour: depth, log scale) and the speed-up of L = 3 against the
+    initial asymmetry's size, solid for the leaf weights, dashed for the layer weights (rows from
+    :func:`spnlib.experiment.findings.asymmetry_sweep`; one unit in the last place is drawn at 2^-53)."""
     if ax is None:
         import matplotlib.pyplot as plt
-        _, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+        _, ax = plt.subplots(1, 2, figsize=(7, 3.2))
     places: dict[str, list] = {}
     for r in rows:
         place, size = r.setting.split(", ")
         places.setdefault(place, []).append((2.0 ** -53 if size == "ulp" else float(size), r))
+    styles = {"leaf": ("-", "o"), "layer": ("--", "s")}
     for place, items in places.items():
         items.sort(key=lambda item: item[0])
+        ls, marker = styles.get(place, (":", "^"))
         x = [s for s, _ in items]
-        ax[0].plot(x, [r.departure[0] for _, r in items], marker="o", ms=3, label=f"{place}, L = 1")
-        ax[0].plot(x, [r.departure[-1] for _, r in items], marker="s", ms=3, ls="--", label=f"{place}, L = 3")
+        for L, i in ((1, 0), (3, -1)):
+            ax[0].plot(x, [r.departure[i] for _, r in items], ls=ls, marker=marker, ms=3, color=depth_colour(L),
+                       label=f"{place}, L = {L}")
         f = [r.acceleration_3 for _, r in items]
         ax[1].errorbar(x, [a.factor for a in f], yerr=[[a.factor - a.low for a in f], [a.high - a.factor for a in f]],
-                       marker="o", ms=3, capsize=2, label=place)
+                       ls=ls, marker=marker, ms=3, capsize=2, color=depth_colour(3), label=place)
     for a in ax:
         a.set_xscale("log")
-        a.set_xlabel("initial asymmetry (relative; ulp = 2^-53)")
-        a.legend(fontsize=7)
+        a.set_xlabel("initial asymmetry (relative)")
+        a.legend()
+    ax[0].set_yscale("log")
     ax[0].set_ylabel("leaves the symmetric curve (median iteration)")
     ax[1].set_ylabel("speed-up of L = 3 at 90 % of the gap")
     ax[1].axhline(1.0, color="0.5", lw=0.8)

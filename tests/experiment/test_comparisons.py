@@ -88,3 +88,14 @@ def test_updated_study_train_and_test():
         assert rows[0].runs == 3
     with pytest.raises(ValueError, match="which"):
         study.speedups("toy", "validation")
+
+
+def test_updated_study_iterations_per_dataset():
+    test = CountedData.from_array(rng.integers(0, 2, (50, 4)))
+    data = {"a": (DATA, test), "b": (DATA, test)}
+    study = updated_study(("a", "b"), depths=(1,), runs=2, iterations={"b": 12}, data=data)
+    assert study.curves["a"].train.shape == (1, 2, get_protocol("updated").iterations)
+    assert study.curves["b"].train.shape == study.curves["b"].test.shape == (1, 2, 12)
+    np.testing.assert_array_equal(study.curves["b"].train, study.curves["a"].train[:, :, :12])
+    with pytest.raises(ValueError, match="not in the study"):
+        updated_study(("a",), runs=1, iterations={"c": 5}, data=data)

@@ -63,3 +63,22 @@ def test_variant_mechanism_and_sweep_plots():
     ax = plot_asymmetry_sweep(rows)
     assert len(ax[0].get_lines()) == 4
     plt.close("all")
+
+
+def test_experiment_figures_use_the_style_legend_size_and_fit_the_column():
+    from spnlib.experiment.findings import AsymmetryRow
+    from spnlib.experiment.mechanism import MechanismTrace
+    from spnlib.stats.speedup import Acceleration
+    from spnlib.views.experiment_plots import plot_asymmetry_sweep, plot_mechanism
+    from spnlib.views.figures import setup_figures
+
+    setup_figures()
+    curves = np.random.default_rng(1).normal(size=(2, 5, 30)).cumsum(axis=-1)
+    trace = MechanismTrace(*(np.ones((3, 4, 50)) for _ in range(6)))
+    rows = [AsymmetryRow(f"leaf, {size}", np.array([10.0, 9.0, 8.0]), Acceleration(3, 0.9, 2.0, 1.5, 2.5))
+            for size in ("ulp", "0.1")]
+    axes = [plot_bands(curves, (1, 3)), plot_mechanism(trace)[0], plot_asymmetry_sweep(rows)[0]]
+    for ax in axes:
+        assert ax.get_legend().get_texts()[0].get_fontsize() == plt.rcParams["legend.fontsize"] == 9.0
+        assert ax.figure.get_size_inches()[0] <= 7.0
+    plt.close("all")
