@@ -7,13 +7,9 @@ from strategies import random_data
 
 from spnlib.data.counted import CountedData
 from spnlib.structure.decomposition import balanced, random_decomposition, released
-from spnlib.studies.claim1 import ARMS
 from spnlib.studies.verification import (
-    CLAIM1_LEAN,
     OBS1_LEAN,
     SLOPE_STRUCTURES,
-    claim1_speed,
-    claim1_study,
     end_to_end_study,
     first_order_slopes,
     observation1_study,
@@ -60,36 +56,6 @@ def test_regime_table(data):
     assert rows[1]["first_relative_step"] < 0.1 and 0 < rows[1]["carry_share"]
 
 
-def test_claim1_study_summary(data):
-    grids = {"gradient": [0.1, 1.0], "momentum": [0.01, 0.1], "adam": [0.01, 0.1]}
-    study = claim1_study(data, seeds=[0, 1, 2], tuning_seeds=[7, 8], n_steps=15, identity_seeds=[0, 1],
-                         equality_steps=3, grids=grids, regimes={"tuned": 15, "small steps": 25})
-    summary = study.summary(fractions=(0.9,))
-    assert set(summary) == {"shared", "tree-shaped"}
-    for kind, s in summary.items():
-        assert s["n_spns"] == 2 and s["value_residual_max"] < 1e-10 and s["step_residual_max"] < 1e-10
-        assert s["private_fraction_max"] == 0.0 and 0 < s["rank_over_n_trees_max"] < 1
-        assert 0 < s["own_gradient_share_mean"] < 1
-        for regime in ("tuned", "small steps"):
-            sp = study.speed[kind][regime]
-            assert sp.curves.shape == (len(ARMS), 3, {"tuned": 16, "small steps": 26}[regime])
-            arms = s["speedup"][regime]
-            assert list(arms) == [a.name for a in ARMS]
-            first = arms[ARMS[0].name][0.9]
-            assert first.bound in ("=", "?") and (first.bound == "?" or first.factor == 1)
-            for a, eta in s["tuned_eta"][regime].items():
-                assert eta in grids[next(x.rule for x in ARMS if x.name == a)]
-            np.testing.assert_array_equal(sp.curves[:, :, 0], sp.curves[:1, :, 0].repeat(len(ARMS), 0))  # one start
-            assert np.all(sp.reference >= sp.curves[0, :, 0])
-        small = study.speed[kind]["small steps"]
-        tuned = study.speed[kind]["tuned"]
-        assert np.all(small.tuned_eta <= tuned.tuned_eta)
-    with pytest.raises(ValueError, match="held out"):
-        claim1_speed(data, "shared", seeds=[0, 1], tuning_seeds=[1])
-    with pytest.raises(ValueError, match="regimes"):
-        claim1_speed(data, "shared", seeds=[0], tuning_seeds=[1], regimes={"fast": 10})
-
-
 def test_obs1_lean_supports_the_conclusions(data):
     """The light preset keeps the study's conclusions: first-order slopes, tracking below TRACKING_RTOL,
     controls that do not vanish; without a balanced-form control (unbalanced tree only) the evidence
@@ -105,17 +71,3 @@ def test_obs1_lean_supports_the_conclusions(data):
     unbalanced = end_to_end_study(data, structures={"unbalanced": random_decomposition(8, 8)}, starts=("released",),
                                   etas=(0.1, 0.03), time=0.3, trained_structures=())
     assert "balanced_form_on_released" not in unbalanced.evidence()
-
-
-def test_claim1_lean_preset_and_em_tol(data):
-    """CLAIM1_LEAN names only claim1_speed's keywords, drops the momentum arm, keeps the reference arm first,
-    and its looser EM tolerance moves the reference level by far less than the 99 % target's distance
-    from it (it is never above the converged level: EM increases the likelihood at every step)."""
-    assert CLAIM1_LEAN["arms"][0] == ARMS[0] and all(a.rule != "momentum" for a in CLAIM1_LEAN["arms"])
-    kw = {**CLAIM1_LEAN, "n_steps": 10}
-    loose = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **kw)["tuned"]
-    tight = claim1_speed(data, "tree-shaped", seeds=[0, 1], tuning_seeds=[7], **{**kw, "em_tol": 1e-11})["tuned"]
-    gap = tight.reference - tight.start
-    assert np.all(loose.reference <= tight.reference + 1e-12)
-    assert np.all(tight.reference - loose.reference < 1e-3 * gap)
-    np.testing.assert_array_equal(loose.curves, tight.curves)
