@@ -26,15 +26,6 @@ from spnlib.stats.speedup import mean_confidence_band
 DATA = CountedData.from_array(np.random.default_rng(0).integers(0, 2, (60, 4)))
 
 
-@pytest.fixture
-def small_data(monkeypatch):
-    """Every explorer training on a small random dataset, with an empty cache before and after."""
-    monkeypatch.setattr(explore, "load_counted", lambda name, split="train": DATA)
-    settings_curves.cache_clear()
-    yield DATA
-    settings_curves.cache_clear()
-
-
 def alone(setting: Setting, data: CountedData = DATA) -> np.ndarray:
     """The setting's curves as run_protocol trains its depth alone (the reference)."""
     return run_protocol(setting.protocol_object(), data, (setting.depth,), runs=setting.runs).train[0]

@@ -15,7 +15,6 @@ import pytest  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-import spnlib.experiment.explore as explore  # noqa: E402
 from spnlib.data.counted import CountedData  # noqa: E402
 from spnlib.experiment.explore import InlineRunner, LiveSession, explorer_grid, settings_curves  # noqa: E402
 from spnlib.views.explorer import (  # noqa: E402
@@ -37,11 +36,9 @@ def grid():
 
 
 @pytest.fixture
-def small_data(monkeypatch):
-    monkeypatch.setattr(explore, "load_counted", lambda name, split="train": DATA)
-    settings_curves.cache_clear()
-    yield DATA
-    settings_curves.cache_clear()
+def small_data(small_data):
+    """The shared small dataset (tests/conftest.py), closing the figures drawn."""
+    yield small_data
     plt.close("all")
 
 
