@@ -83,13 +83,25 @@ def plot_spread(values: np.ndarray, labels: Sequence[str], ax=None, title: str =
 
 
 def plot_rate_sweep(etas: np.ndarray, values: np.ndarray, depths: Sequence[int], ax=None,
-                    ylabel: str = "", title: str = "", band: np.ndarray | None = None, logy: bool = False):
-    """One line per depth of a summary against the learning rate (log x axis); band (2, n_depths, n_eta)."""
+                    ylabel: str = "", title: str = "", band: np.ndarray | None = None, logy: bool = False,
+                    censored_at: float | None = None):
+    """One line per depth of a summary against the learning rate (log x axis); band (2, n_depths, n_eta).
+
+    With ``censored_at`` (e.g. the horizon of a time to a target), infinite values (a target not
+    reached) are drawn as open circles on a dotted line at that height instead of being left out."""
     ax = _axes(ax)
     for i, L in enumerate(depths):
-        ax.plot(etas, values[i], marker="o", ms=3, color=depth_colour(L), label=f"L = {L}")
+        y = np.asarray(values[i], dtype=float)
+        censored = ~np.isfinite(y) if censored_at is not None else np.zeros(y.shape, bool)
+        y = np.where(censored, censored_at, y) if censored.any() else y
+        ax.plot(etas, y, marker="o", ms=3, color=depth_colour(L), label=f"L = {L}")
+        if censored.any():
+            ax.plot(np.asarray(etas)[censored], y[censored], ls="none", marker="o", ms=6, mfc="white",
+                    color=depth_colour(L))
         if band is not None:
             ax.fill_between(etas, band[0][i], band[1][i], color=depth_colour(L), alpha=0.2, lw=0)
+    if censored_at is not None:
+        ax.axhline(censored_at, color="0.5", lw=0.6, ls=":")
     ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")

@@ -35,6 +35,20 @@ def test_bands_spread_and_sweep_plots():
     plt.close("all")
 
 
+def test_rate_sweep_draws_censored_values_at_the_horizon():
+    """A target not reached (inf) is drawn as an open circle at the horizon, not left out."""
+    values = np.array([[120.0, np.inf, 80.0], [np.inf, np.inf, 60.0]])
+    ax = plot_rate_sweep(np.array([0.01, 0.1, 1.0]), values, (1, 2), censored_at=499)
+    lines = ax.get_lines()
+    full = [ln for ln in lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) == 3]
+    assert [list(ln.get_ydata()) for ln in full] == [[120, 499, 80], [499, 499, 60]]
+    hollow = [ln for ln in lines if ln.get_linestyle() == "None"]
+    assert [len(ln.get_xdata()) for ln in hollow] == [1, 2]
+    assert all(ln.get_markerfacecolor() == "white" for ln in hollow)
+    assert any(ln.get_linestyle() == ":" and list(ln.get_ydata()) == [499, 499] for ln in lines)
+    plt.close("all")
+
+
 def test_fig3_figure_writes_png_and_svg(tmp_path):
     c = run_protocol(get_protocol("perturbed").with_changes(iterations=10), DATA, (1, 2), runs=3)
     fig = fig3_figure(c, str(tmp_path / "figure"))
