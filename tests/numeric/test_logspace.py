@@ -188,7 +188,8 @@ def test_released_l3_with_extreme_layer_weights(value, nltcs):
     _, shallow_ref = general_grad(shallow(8), FactorisedMixture(shallow(8), 16).initial_params(), nltcs)
     for fn in (batch_grad, fast_grad):
         llh, g = fn(dec, params, nltcs)
-        assert llh == pytest.approx(16 * np.log(0.5), rel=1e-13)
+        # rel: 4.5e-13 was measured under OPENBLAS_CORETYPE=Nehalem (1.9e-13 natively); issue 16's bound is 1e-10
+        assert llh == pytest.approx(16 * np.log(0.5), rel=RTOL_EXACT)
         np.testing.assert_allclose(g.leaf, shallow_ref.leaf, rtol=1e-12, atol=1e-13)
         for w, gw in zip(params.layers, g.layers):
             assert np.all(np.abs(gw) <= RTOL_EXACT / w)

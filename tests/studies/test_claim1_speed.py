@@ -10,6 +10,7 @@ from spnlib.data.counted import CountedData
 from spnlib.studies import verification
 from spnlib.studies.claim1 import ARMS
 from spnlib.studies.claim1_speed import CLAIM1_LEAN, claim1_speed, claim1_study
+from spnlib.tolerances import ROUNDOFF
 
 D = 5
 
@@ -38,7 +39,8 @@ def test_claim1_study_summary(data):
             assert first.bound in ("=", "?") and (first.bound == "?" or first.factor == 1)
             for a, eta in s["tuned_eta"][regime].items():
                 assert eta in grids[next(x.rule for x in ARMS if x.name == a)]
-            np.testing.assert_array_equal(sp.curves[:, :, 0], sp.curves[:1, :, 0].repeat(len(ARMS), 0))  # one start
+            # one start: the same function computed by each arm's model (1 ulp apart under some BLAS kernels)
+            np.testing.assert_allclose(sp.curves[:, :, 0], sp.curves[:1, :, 0].repeat(len(ARMS), 0), rtol=ROUNDOFF)
             assert np.all(sp.reference >= sp.curves[0, :, 0])
         small = study.speed[kind]["small steps"]
         tuned = study.speed[kind]["tuned"]
