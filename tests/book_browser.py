@@ -322,11 +322,13 @@ class BookBrowser:
         """If the page is a redirect (<meta http-equiv="refresh">), wait until its target has loaded."""
         from playwright.sync_api import Error as PlaywrightError
 
+        start = page.url
         for _ in range(3):
             try:
                 target = page.evaluate(REDIRECT_JS)
-            except PlaywrightError:          # the redirect navigated away while we looked
-                page.wait_for_load_state("load")
+            except PlaywrightError:          # the redirect navigated away while we looked:
+                # wait for the new document's load (the old one's load state is already "load")
+                page.wait_for_url(lambda url: url != start, wait_until="load")
                 continue
             if not target:
                 return
