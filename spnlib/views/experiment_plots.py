@@ -93,7 +93,8 @@ def plot_rate_sweep(etas: np.ndarray, values: np.ndarray, depths: Sequence[int],
     for i, L in enumerate(depths):
         y = np.asarray(values[i], dtype=float)
         censored = ~np.isfinite(y) if censored_at is not None else np.zeros(y.shape, bool)
-        y = np.where(censored, censored_at, y) if censored.any() else y
+        if censored_at is not None and censored.any():
+            y = np.where(censored, censored_at, y)
         ax.plot(etas, y, marker="o", ms=3, color=depth_colour(L), label=f"L = {L}")
         if censored.any():
             ax.plot(np.asarray(etas)[censored], y[censored], ls="none", marker="o", ms=6, mfc="white",
