@@ -1,11 +1,24 @@
 """Shared fixtures and tolerances for the spnlib tests."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from spnlib.tolerances import EXACT_RTOL as RTOL_EXACT  # noqa: F401  (the tests' names for them)
 from spnlib.tolerances import FD_RTOL as RTOL_FD  # noqa: F401
+
+# Property tests draw the same examples on every run and every machine ("reproducible", the
+# default, used by `make test` and CI): a red suite can be re-run and shows the same failure.
+# HYPOTHESIS_PROFILE=explore draws fresh random examples each run, to look for new failures.
+# Neither profile times anything: no per-example deadline, and the health check that fails when
+# generating examples is slow (a busy machine) is off.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("reproducible", derandomize=True, database=None, print_blob=True, **_UNTIMED)
+settings.register_profile("explore", derandomize=False, print_blob=True, **_UNTIMED)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "reproducible"))
 
 
 @pytest.fixture(autouse=True)
