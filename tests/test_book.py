@@ -8,6 +8,7 @@ notebook and compared it with its committed outputs), from a copy of `_config.ym
 """
 from __future__ import annotations
 
+import http.server
 import itertools
 import json
 import re
@@ -21,6 +22,7 @@ from book_site import (
     ROOT,
     Build,
     LinkChecker,
+    QuietServer,
     anchors_of,
     build_book,
     config_with,
@@ -169,6 +171,19 @@ def test_an_error_output_is_caught_when_execution_is_off(tmp_path: Path) -> None
     assert published_tracebacks(build.html) == ["book/broken.html"]
     assert notebook_errors(tmp_path / "book" / "broken.ipynb") == [
         "broken.ipynb cell 1: ValueError: committed error"]
+
+
+def test_the_local_server_is_quiet_only_about_dropped_connections(capsys) -> None:
+    server = QuietServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    try:
+        for error, printed in ((BrokenPipeError(32, "Broken pipe"), False), (ValueError("a bug"), True)):
+            try:
+                raise error
+            except Exception:
+                server.handle_error(None, ("127.0.0.1", 1))
+            assert ("Traceback" in capsys.readouterr().err) == printed
+    finally:
+        server.server_close()
 
 
 def test_problem_lines_finds_sphinx_warnings() -> None:
